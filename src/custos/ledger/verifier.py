@@ -1,0 +1,802 @@
+"""Offline verifier for a custos ledger: one file an auditor can read on its own.
+
+It imports only the Python standard library and ``cryptography`` (for Ed25519),
+never the rest of custos, so it can be copied out of an export bundle and run
+on a machine with no network and no custos installed::
+
+    python ledger_verify.py bundle BUNDLE_DIR --keys trusted-keys.txt \
+        [--prev-checkpoint LAST_SEEN.checkpoint]
+    python ledger_verify.py inclusion SEQ.tlog-proof --leaf SEQ.leaf --keys trusted-keys.txt
+    python ledger_verify.py consistency FILE.consistency --keys trusted-keys.txt
+    python ledger_verify.py checkpoint FILE.checkpoint --keys trusted-keys.txt
+
+Every command prints a JSON report and exits 0 when everything verified, 1
+when something did not (the report names the first bad seq or check), 2 on a
+usage error or an input file it cannot parse.
+
+What is checked, and why:
+
+* Each line of ``entries.jsonl`` is one leaf: RFC 8785 canonical JSON, no
+  floats, integers within +-2**53, snake_case ASCII keys.  Re-encoding must
+  give the identical bytes, its ``seq`` must equal its line number, and its
+  ``prev_leaf_hash`` must equal the hash of the line before (a hash chain that
+  pins a tampered line to its exact seq).
+* The RFC 6962 Merkle tree over the leaves (leaf = SHA-256(0x00 || line),
+  node = SHA-256(0x01 || left || right)) must give the root of every signed
+  checkpoint in the bundle, each signed by a trusted key as a C2SP signed note.
+* With ``--prev-checkpoint`` (the newest checkpoint the auditor kept from an
+  earlier visit) the log must still contain that tree: a smaller log is a
+  size regression, a different root at that size is a rewritten history.
+
+Formats: c2sp.org/signed-note, c2sp.org/tlog-checkpoint, c2sp.org/tlog-proof,
+RFC 6962 / RFC 9162 section 2.1.3.2 and 2.1.4.2 for the proof algorithms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+SCHEMA_VERSIONS = frozenset({1})
+DEFAULT_MAX_SIGNATURES = 16
+MAX_SAFE_INTEGER = 2**53
+EM_DASH = "\u2014"
+ED25519_SIGNATURE_TYPE = b"\x01"
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+CONSISTENCY_HEADER = "ledger-consistency@v1"
+RECORDED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
+
+
+class ParseError(ValueError):
+    """An input is not in the format it claims to be."""
+
+
+class VerificationError(Exception):
+    """An input parsed but does not verify."""
+
+
+# ---------------------------------------------------------------------------
+# RFC 6962 hashing and the RFC 9162 proof verifiers (ported from
+# transparency-dev/merkle proof/verify.go, which the test vectors come from).
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    """Hash leaf bytes with the 0x00 domain prefix (second-preimage safe)."""
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Hash two child hashes with the 0x01 domain prefix."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _inclusion_shape(index: int, size: int) -> tuple[int, int]:
+    """Split a proof into its inner part (below the split) and its border part."""
+    inner = (index ^ (size - 1)).bit_length()
+    border = bin(index >> inner).count("1")
+    return inner, border
+
+
+def _chain_inner(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
+    for i, sibling in enumerate(proof):
+        seed = node_hash(seed, sibling) if (index >> i) & 1 == 0 else node_hash(sibling, seed)
+    return seed
+
+
+def _chain_inner_right(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
+    for i, sibling in enumerate(proof):
+        if (index >> i) & 1 == 1:
+            seed = node_hash(sibling, seed)
+    return seed
+
+
+def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
+    for sibling in proof:
+        seed = node_hash(sibling, seed)
+    return seed
+
+
+def _require_match(computed: bytes, expected: bytes, what: str) -> None:
+    if computed != expected:
+        raise VerificationError(
+            f"{what}: computed {computed.hex()}, expected {expected.hex()}"
+        )
+
+
+def root_from_inclusion_proof(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
+) -> bytes:
+    """Return the root that ``proof`` binds ``leaf`` (a leaf *hash*) to at ``index``."""
+    if not 0 <= index < size:
+        raise VerificationError(f"index {index} is outside a tree of size {size}")
+    if len(leaf) != HASH_SIZE:
+        raise VerificationError(f"leaf hash has {len(leaf)} bytes, expected {HASH_SIZE}")
+    inner, border = _inclusion_shape(index, size)
+    if len(proof) != inner + border:
+        raise VerificationError(
+            f"inclusion proof has {len(proof)} hashes, expected {inner + border}"
+        )
+    if any(len(h) != HASH_SIZE for h in proof):
+        raise VerificationError("inclusion proof holds a hash that is not 32 bytes")
+    result = _chain_inner(leaf, proof[:inner], index)
+    return _chain_border_right(result, proof[inner:])
+
+
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Raise VerificationError unless ``proof`` shows leaf hash ``leaf`` at ``index``."""
+    computed = root_from_inclusion_proof(index, size, leaf, proof)
+    _require_match(computed, root, f"root of tree size {size}")
+
+
+def verify_consistency(
+    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
+) -> None:
+    """Raise VerificationError unless the tree (size1, root1) is a prefix of (size2, root2)."""
+    if size1 < 0 or size2 < size1:
+        raise VerificationError(f"size2 {size2} is smaller than size1 {size1}")
+    if size1 == 0:
+        raise VerificationError("a consistency proof from the empty tree proves nothing")
+    if size1 == size2:
+        if proof:
+            raise VerificationError("sizes are equal but the proof is not empty")
+        _require_match(root2, root1, f"root at size {size1}")
+        return
+    if not proof:
+        raise VerificationError("empty consistency proof for different sizes")
+    if any(len(h) != HASH_SIZE for h in proof):
+        raise VerificationError("consistency proof holds a hash that is not 32 bytes")
+    inner, border = _inclusion_shape(size1 - 1, size2)
+    shift = (size1 & -size1).bit_length() - 1
+    inner -= shift
+    seed, start = proof[0], 1
+    if size1 == 1 << shift:
+        seed, start = root1, 0
+    if len(proof) != start + inner + border:
+        raise VerificationError(
+            f"consistency proof has {len(proof)} hashes, expected {start + inner + border}"
+        )
+    rest = proof[start:]
+    mask = (size1 - 1) >> shift
+    hash1 = _chain_border_right(_chain_inner_right(seed, rest[:inner], mask), rest[inner:])
+    _require_match(hash1, root1, f"old root at size {size1}")
+    hash2 = _chain_border_right(_chain_inner(seed, rest[:inner], mask), rest[inner:])
+    _require_match(hash2, root2, f"new root at size {size2}")
+
+
+class RootAccumulator:
+    """Streams leaf hashes and yields the RFC 6962 root at any size reached so far.
+
+    It keeps only the perfect subtrees of the current size (at most log2 n hashes),
+    so a bundle of any length verifies in constant memory.
+    """
+
+    def __init__(self, subtrees: Sequence[tuple[int, bytes]] = ()) -> None:
+        """Start empty, or from the (width, hash) perfect subtrees of a known prefix."""
+        self._stack: list[tuple[int, bytes]] = list(subtrees)
+        self.size = sum(width for width, _ in self._stack)
+
+    def append(self, hashed_leaf: bytes) -> None:
+        """Add the next leaf hash, merging equal-sized perfect subtrees."""
+        width, current = 1, hashed_leaf
+        while self._stack and self._stack[-1][0] == width:
+            _, left = self._stack.pop()
+            current = node_hash(left, current)
+            width *= 2
+        self._stack.append((width, current))
+        self.size += 1
+
+    def root(self) -> bytes:
+        """Return the root of the tree over every leaf appended so far."""
+        if not self._stack:
+            return EMPTY_ROOT
+        result = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            result = node_hash(left, result)
+        return result
+
+
+# ---------------------------------------------------------------------------
+# Canonical JSON leaves (RFC 8785 restricted to strings, safe integers,
+# booleans, null, arrays and objects with snake_case ASCII keys).
+
+
+def _reject_constant(name: str) -> Any:
+    raise ParseError(f"non-finite number {name} is not allowed")
+
+
+def _reject_float(text: str) -> Any:
+    raise ParseError(f"number {text} is not an integer; leaves carry no floats")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ParseError(f"duplicate key {key!r}")
+        if not SNAKE_KEY.match(key):
+            raise ParseError(f"key {key!r} is not snake_case ASCII")
+        result[key] = value
+    return result
+
+
+def _check_integers(value: Any) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise ParseError(f"integer {value} is outside +-2**53")
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_integers(item)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Encode ``value`` as RFC 8785 JSON (exact for the restricted types above)."""
+    try:
+        text = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+        )
+        return text.encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError) as exc:
+        raise ParseError(f"value cannot be canonicalized: {exc}") from exc
+
+
+def parse_leaf(line: bytes) -> dict[str, Any]:
+    """Parse one leaf and insist that it is already in canonical form."""
+    try:
+        text = line.decode("utf-8")
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+        )
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"leaf is not UTF-8: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"leaf is not JSON: {exc.msg} at column {exc.colno}") from exc
+    if not isinstance(value, dict):
+        raise ParseError("leaf is not a JSON object")
+    _check_integers(value)
+    if canonical_json(value) != line:
+        raise ParseError("leaf bytes are not RFC 8785 canonical JSON")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# C2SP signed notes, verifier keys and checkpoints.
+
+
+def _b64decode(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise ParseError(f"{what} is not standard base64") from exc
+
+
+def _valid_key_name(name: str) -> bool:
+    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+
+
+def ed25519_key_id(name: str, public_key: bytes) -> bytes:
+    """Key ID = SHA-256(name || 0x0A || 0x01 || public key)[:4] (c2sp.org/signed-note)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + ED25519_SIGNATURE_TYPE + public_key).digest()[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierKey:
+    """A trusted Ed25519 note key, as a ``name+hexid+base64(0x01||key)`` vkey."""
+
+    name: str
+    key_id: bytes
+    public_key: bytes
+
+    @classmethod
+    def parse(cls, vkey: str) -> VerifierKey:
+        """Parse a vkey line and check that its ID matches its key."""
+        parts = vkey.strip().split("+", 2)
+        if len(parts) != 3 or not _valid_key_name(parts[0]):
+            raise ParseError(f"verifier key {vkey.strip()!r} is not name+id+key")
+        name, hex_id, encoded = parts
+        try:
+            key_id = bytes.fromhex(hex_id)
+        except ValueError as exc:
+            raise ParseError(f"verifier key {name}: ID is not hex") from exc
+        material = _b64decode(encoded, f"verifier key {name}")
+        if len(key_id) != 4 or len(material) != 33 or material[:1] != ED25519_SIGNATURE_TYPE:
+            raise ParseError(f"verifier key {name} is not an Ed25519 note key")
+        public_key = material[1:]
+        if ed25519_key_id(name, public_key) != key_id:
+            raise ParseError(f"verifier key {name}: ID {hex_id} does not match its key")
+        return cls(name, key_id, public_key)
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Return whether ``signature`` is this key's Ed25519 signature over ``message``."""
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def parse_keys(text: str) -> list[VerifierKey]:
+    """Parse a trusted-keys file: one vkey per line, ``#`` comments and blanks ignored."""
+    keys = [
+        VerifierKey.parse(line)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not keys:
+        raise ParseError("the keys file holds no verifier key")
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSignature:
+    """One signature line of a note."""
+
+    name: str
+    key_id: bytes
+    signature: bytes
+
+
+def parse_note(note: str, max_signatures: int = DEFAULT_MAX_SIGNATURES) -> tuple[str, list[NoteSignature]]:
+    """Split a signed note into its text (with final newline) and signature lines."""
+    if any(ord(c) < 0x20 and c != "\n" for c in note):
+        raise ParseError("note holds a control character")
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise ParseError("note has no blank line before its signatures")
+    text, block = note[: split + 1], note[split + 2 :]
+    if not block.endswith("\n"):
+        raise ParseError("note does not end with a newline")
+    lines = block[:-1].split("\n")
+    if len(lines) > max_signatures:
+        raise ParseError(f"note has {len(lines)} signatures, more than the limit {max_signatures}")
+    signatures = []
+    for line in lines:
+        if not line.startswith(EM_DASH + " "):
+            raise ParseError("signature line does not start with an em dash and a space")
+        fields = line[2:].split(" ")
+        if len(fields) != 2 or not _valid_key_name(fields[0]):
+            raise ParseError("signature line is not '\u2014 name signature'")
+        raw = _b64decode(fields[1], f"signature by {fields[0]}")
+        if len(raw) < 5:
+            raise ParseError(f"signature by {fields[0]} is too short")
+        signatures.append(NoteSignature(fields[0], raw[:4], raw[4:]))
+    return text, signatures
+
+
+def verify_note(
+    note: str, keys: Iterable[VerifierKey], max_signatures: int = DEFAULT_MAX_SIGNATURES
+) -> tuple[str, list[str]]:
+    """Return the note text and the names of the trusted keys that signed it.
+
+    Signatures by unknown (name, ID) pairs are ignored; a known key whose
+    signature fails rejects the whole note; a note no known key signed is rejected.
+    """
+    text, signatures = parse_note(note, max_signatures)
+    known = {(k.name, k.key_id): k for k in keys}
+    signers = []
+    for sig in signatures:
+        key = known.get((sig.name, sig.key_id))
+        if key is None:
+            continue
+        if not key.verify(text.encode("utf-8"), sig.signature):
+            raise VerificationError(f"signature by trusted key {sig.name} does not verify")
+        signers.append(sig.name)
+    if not signers:
+        raise VerificationError("no trusted key signed this note")
+    return text, signers
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A C2SP checkpoint body: origin, tree size and root hash."""
+
+    origin: str
+    size: int
+    root: bytes
+
+    @classmethod
+    def parse_body(cls, text: str) -> Checkpoint:
+        """Parse ``origin\\nsize\\nbase64(root)\\n[extension lines]``."""
+        if not text.endswith("\n"):
+            raise ParseError("checkpoint body does not end with a newline")
+        lines = text[:-1].split("\n")
+        if len(lines) < 3 or any(not line for line in lines):
+            raise ParseError("checkpoint body needs origin, size and root on non-empty lines")
+        origin, size_text, root_text = lines[:3]
+        if not DECIMAL.match(size_text):
+            raise ParseError(f"checkpoint size {size_text!r} is not a decimal without leading zeros")
+        root = _b64decode(root_text, "checkpoint root")
+        if len(root) != HASH_SIZE:
+            raise ParseError(f"checkpoint root has {len(root)} bytes, expected {HASH_SIZE}")
+        return cls(origin, int(size_text), root)
+
+
+def verify_checkpoint(
+    note: str, keys: Sequence[VerifierKey], origin: str | None = None,
+    max_signatures: int = DEFAULT_MAX_SIGNATURES,
+) -> Checkpoint:
+    """Verify a checkpoint note's signature, origin and key name; return its body."""
+    text, signers = verify_note(note, keys, max_signatures)
+    checkpoint = Checkpoint.parse_body(text)
+    if origin is not None and checkpoint.origin != origin:
+        raise VerificationError(f"checkpoint origin {checkpoint.origin!r}, expected {origin!r}")
+    if checkpoint.origin not in signers:
+        raise VerificationError(
+            f"checkpoint for {checkpoint.origin!r} is not signed by the key of that name"
+        )
+    return checkpoint
+
+
+# ---------------------------------------------------------------------------
+# Proof files.
+
+
+def _decimal(text: str, what: str) -> int:
+    if not DECIMAL.match(text):
+        raise ParseError(f"{what} {text!r} is not a decimal without leading zeros")
+    return int(text)
+
+
+def parse_tlog_proof(text: str) -> tuple[int, list[bytes], str]:
+    """Parse a c2sp.org/tlog-proof@v1 file into (index, proof hashes, checkpoint note)."""
+    header, sep, rest = text.partition("\n\n")
+    if not sep:
+        raise ParseError("tlog-proof has no blank line before the checkpoint")
+    lines = header.split("\n")
+    if lines[0] != TLOG_PROOF_HEADER:
+        raise ParseError(f"tlog-proof does not start with {TLOG_PROOF_HEADER}")
+    position = 1
+    if len(lines) > 1 and lines[1].startswith("extra "):
+        _b64decode(lines[1][6:], "extra data")
+        position = 2
+    if len(lines) <= position or not lines[position].startswith("index "):
+        raise ParseError("tlog-proof has no index line")
+    index = _decimal(lines[position][6:], "index")
+    proof = [_b64decode(line, "proof hash") for line in lines[position + 1 :]]
+    return index, proof, rest
+
+
+def parse_consistency(text: str) -> tuple[int, int, list[bytes], str, str]:
+    """Parse a ledger-consistency@v1 file: (old size, new size, proof, old note, new note).
+
+    Layout: header lines, a blank line, the old checkpoint verbatim, a blank
+    line, the new checkpoint verbatim.  Checkpoint bodies have no empty lines,
+    so the first blank line after the header ends the old body and the next
+    one ends the old signatures.
+    """
+    header, sep, rest = text.partition("\n\n")
+    lines = header.split("\n")
+    if not sep or lines[0] != CONSISTENCY_HEADER or len(lines) < 3:
+        raise ParseError(f"consistency file does not start with {CONSISTENCY_HEADER}")
+    if not lines[1].startswith("old ") or not lines[2].startswith("new "):
+        raise ParseError("consistency file needs 'old <size>' and 'new <size>' lines")
+    old, new = _decimal(lines[1][4:], "old size"), _decimal(lines[2][4:], "new size")
+    proof = [_b64decode(line, "proof hash") for line in lines[3:]]
+    body_end = rest.find("\n\n")
+    signatures_end = rest.find("\n\n", body_end + 2)
+    if body_end < 0 or signatures_end < 0:
+        raise ParseError("consistency file does not hold two checkpoints")
+    return old, new, proof, rest[: signatures_end + 1], rest[signatures_end + 2 :]
+
+
+# ---------------------------------------------------------------------------
+# Bundle verification.
+
+
+@dataclass
+class Report:
+    """The JSON report: ``ok`` is true only when no check failed."""
+
+    mode: str
+    entries: int = 0
+    checkpoints_verified: int = 0
+    newest_checkpoint: dict[str, Any] | None = None
+    retained_checkpoint: dict[str, Any] | None = None
+    first_bad_seq: int | None = None
+    root: str | None = None
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+    def fail(self, check: str, message: str, seq: int | None = None) -> None:
+        """Record a failed check; the smallest failing seq becomes first_bad_seq."""
+        if len(self.failures) < 100:
+            self.failures.append({"check": check, "seq": seq, "message": message})
+        if seq is not None and (self.first_bad_seq is None or seq < self.first_bad_seq):
+            self.first_bad_seq = seq
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict, first failure first."""
+        first = self.failures[0] if self.failures else None
+        return {
+            "ok": self.ok,
+            "mode": self.mode,
+            "entries": self.entries,
+            "checkpoints_verified": self.checkpoints_verified,
+            "newest_checkpoint": self.newest_checkpoint,
+            "retained_checkpoint": self.retained_checkpoint,
+            "root": self.root,
+            "first_bad_seq": self.first_bad_seq,
+            "first_failed_check": first["check"] if first else None,
+            "failures": self.failures,
+            "warnings": self.warnings,
+        }
+
+
+def _check_entry(entry: dict[str, Any], seq: int, prev_hash: bytes | None, prev_time: str) -> None:
+    if entry.get("v") not in SCHEMA_VERSIONS:
+        raise VerificationError(f"schema version {entry.get('v')!r} is not supported")
+    if entry.get("seq") != seq:
+        raise VerificationError(f"line {seq} holds seq {entry.get('seq')!r}")
+    expected_prev = prev_hash.hex() if prev_hash is not None else None
+    if entry.get("prev_leaf_hash") != expected_prev:
+        raise VerificationError("prev_leaf_hash does not match the hash of the line before")
+    recorded_at = entry.get("recorded_at")
+    if not isinstance(recorded_at, str) or not RECORDED_AT.match(recorded_at):
+        raise VerificationError("recorded_at is not UTC RFC 3339 with milliseconds")
+    if recorded_at < prev_time:
+        raise VerificationError(f"recorded_at {recorded_at} is earlier than the entry before")
+    if not isinstance(entry.get("event_type"), str) or not entry["event_type"]:
+        raise VerificationError("event_type is missing")
+    actor = entry.get("actor")
+    if not isinstance(actor, dict) or not actor.get("id") or not actor.get("kind"):
+        raise VerificationError("actor kind and id are missing")
+    refs = entry.get("refs", [])
+    if not isinstance(refs, list) or any(
+        not isinstance(r, int) or isinstance(r, bool) or not 0 <= r < seq for r in refs
+    ):
+        raise VerificationError("refs must be earlier seqs")
+
+
+def verify_log(
+    lines: Iterable[bytes],
+    checkpoint_notes: Mapping[str, str],
+    keys: Sequence[VerifierKey],
+    origin: str | None = None,
+    retained_note: str | None = None,
+) -> Report:
+    """Verify a stream of leaves against signed checkpoints (and a retained one).
+
+    ``lines`` yields each leaf's exact bytes without the newline; ``checkpoint_notes``
+    maps a label (a file name) to a signed checkpoint note.
+    """
+    report = Report(mode="bundle")
+    checkpoints: dict[str, Checkpoint] = {}
+    for label, note in sorted(checkpoint_notes.items()):
+        try:
+            checkpoints[label] = verify_checkpoint(note, keys, origin)
+        except (ParseError, VerificationError) as exc:
+            report.fail("checkpoint_signature", f"{label}: {exc}")
+    retained: Checkpoint | None = None
+    if retained_note is not None:
+        retained = verify_checkpoint(retained_note, keys, origin)
+        report.retained_checkpoint = {"size": retained.size, "root": retained.root.hex()}
+    wanted = {c.size for c in checkpoints.values()} | ({retained.size} if retained else set())
+    roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
+
+    tree = RootAccumulator()
+    prev_hash: bytes | None = None
+    prev_time = ""
+    for seq, line in enumerate(lines):
+        try:
+            entry = parse_leaf(line)
+            _check_entry(entry, seq, prev_hash, prev_time)
+            prev_time = entry["recorded_at"]
+        except (ParseError, VerificationError) as exc:
+            report.fail("entry", str(exc), seq)
+        prev_hash = leaf_hash(line)
+        tree.append(prev_hash)
+        if tree.size in wanted:
+            roots[tree.size] = tree.root()
+    report.entries = tree.size
+    report.root = tree.root().hex()
+    _check_checkpoints(report, checkpoints, roots, tree.size)
+    if retained is not None:
+        _check_retained(report, retained, checkpoints, roots, tree.size)
+    return report
+
+
+def _check_checkpoints(
+    report: Report, checkpoints: Mapping[str, Checkpoint], roots: Mapping[int, bytes], size: int
+) -> None:
+    by_size: dict[int, tuple[str, Checkpoint]] = {}
+    for label, cp in sorted(checkpoints.items(), key=lambda item: item[1].size):
+        if cp.size in by_size and by_size[cp.size][1].root != cp.root:
+            report.fail("equivocation", f"{by_size[cp.size][0]} and {label} sign size {cp.size} with different roots")
+            continue
+        by_size[cp.size] = (label, cp)
+        if cp.size > size:
+            report.fail("truncated", f"{label} covers {cp.size} entries but the log has {size}", size)
+        elif roots[cp.size] != cp.root:
+            report.fail(
+                "root_mismatch",
+                f"{label}: recomputed root at size {cp.size} is {roots[cp.size].hex()}, "
+                f"signed root is {cp.root.hex()}",
+                max(cp.size - 1, 0),
+            )
+        else:
+            report.checkpoints_verified += 1
+    if not by_size:
+        report.fail("no_checkpoint", "the bundle holds no verifiable checkpoint")
+        return
+    newest = max(by_size)
+    report.newest_checkpoint = {"size": newest, "root": by_size[newest][1].root.hex()}
+    if newest < size:
+        report.warnings.append(f"{size - newest} entries after the newest checkpoint are not signed")
+
+
+def _check_retained(
+    report: Report, retained: Checkpoint, checkpoints: Mapping[str, Checkpoint],
+    roots: Mapping[int, bytes], size: int,
+) -> None:
+    newest = max((c.size for c in checkpoints.values()), default=0)
+    if retained.size > size or retained.size > newest:
+        report.fail(
+            "size_regression",
+            f"size regression vs retained checkpoint: retained size {retained.size}, "
+            f"log has {size} entries and newest checkpoint {newest}",
+            min(size, newest),
+        )
+    elif roots[retained.size] != retained.root:
+        report.fail(
+            "retained_root_mismatch",
+            f"the log no longer has the retained tree of size {retained.size}: history was rewritten",
+            max(retained.size - 1, 0),
+        )
+
+
+def read_lines(path: Path) -> Iterable[bytes]:
+    """Yield the exact bytes of each line of a JSON Lines file (split on b'\\n' only)."""
+    with path.open("rb") as handle:
+        pending = b""
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            parts = (pending + chunk).split(b"\n")
+            pending = parts.pop()
+            yield from parts
+        if pending:
+            yield pending
+
+
+def verify_bundle(
+    directory: Path, keys: Sequence[VerifierKey], origin: str | None = None,
+    retained_note: str | None = None,
+) -> Report:
+    """Verify an export bundle directory (entries.jsonl plus checkpoints/)."""
+    entries = directory / "entries.jsonl"
+    if not entries.is_file():
+        raise ParseError(f"{entries} does not exist")
+    notes = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted((directory / "checkpoints").glob("*.checkpoint"))
+    }
+    report = verify_log(read_lines(entries), notes, keys, origin, retained_note)
+    with entries.open("rb") as handle:
+        if handle.seek(0, 2) and (handle.seek(-1, 2), handle.read(1))[1] != b"\n":
+            report.fail("entry", "entries.jsonl does not end with a newline", report.entries - 1)
+    return report
+
+
+def verify_inclusion_file(proof_text: str, leaf: bytes, keys: Sequence[VerifierKey],
+                          origin: str | None = None) -> Report:
+    """Verify a tlog-proof file for the given leaf bytes."""
+    report = Report(mode="inclusion")
+    index, proof, note = parse_tlog_proof(proof_text)
+    try:
+        checkpoint = verify_checkpoint(note, keys, origin)
+        report.newest_checkpoint = {"size": checkpoint.size, "root": checkpoint.root.hex()}
+        entry = parse_leaf(leaf)
+        if entry.get("seq") != index:
+            raise VerificationError(f"leaf holds seq {entry.get('seq')!r}, proof is for {index}")
+        verify_inclusion(index, checkpoint.size, leaf_hash(leaf), proof, checkpoint.root)
+        report.entries = 1
+    except (ParseError, VerificationError) as exc:
+        report.fail("inclusion", str(exc), index)
+    return report
+
+
+def verify_consistency_file(text: str, keys: Sequence[VerifierKey], origin: str | None = None) -> Report:
+    """Verify a ledger-consistency@v1 file: two signed checkpoints and the proof between them."""
+    report = Report(mode="consistency")
+    old_size, new_size, proof, old_note, new_note = parse_consistency(text)
+    try:
+        old = verify_checkpoint(old_note, keys, origin)
+        new = verify_checkpoint(new_note, keys, origin)
+        report.retained_checkpoint = {"size": old.size, "root": old.root.hex()}
+        report.newest_checkpoint = {"size": new.size, "root": new.root.hex()}
+        if (old.size, new.size) != (old_size, new_size):
+            raise VerificationError("the sizes in the header do not match the checkpoints")
+        verify_consistency(old.size, new.size, proof, old.root, new.root)
+        report.checkpoints_verified = 2
+    except (ParseError, VerificationError) as exc:
+        report.fail("consistency", f"old checkpoint size {old_size} and new size {new_size}: {exc}")
+    return report
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ledger_verify", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, target in (("bundle", "DIR"), ("inclusion", "PROOF"), ("consistency", "FILE"),
+                         ("checkpoint", "FILE")):
+        sub = commands.add_parser(name)
+        sub.add_argument("target", metavar=target, type=Path)
+        sub.add_argument("--keys", type=Path, required=True, help="trusted-keys.txt, obtained out of band")
+        sub.add_argument("--origin", help="the log origin to accept (default: any trusted key's)")
+        if name == "bundle":
+            sub.add_argument("--prev-checkpoint", type=Path, help="the newest checkpoint you kept")
+        if name == "inclusion":
+            sub.add_argument("--leaf", type=Path, required=True, help="file holding the leaf line")
+    return parser
+
+
+def run(args: argparse.Namespace) -> Report:
+    """Run one verifier command; raises ParseError on unreadable input."""
+    try:
+        keys = parse_keys(args.keys.read_text(encoding="utf-8"))
+        if args.command == "bundle":
+            retained = args.prev_checkpoint.read_text(encoding="utf-8") if args.prev_checkpoint else None
+            return verify_bundle(args.target, keys, args.origin, retained)
+        text = args.target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParseError(str(exc)) from exc
+    if args.command == "inclusion":
+        leaf = args.leaf.read_bytes().rstrip(b"\n")
+        return verify_inclusion_file(text, leaf, keys, args.origin)
+    if args.command == "consistency":
+        return verify_consistency_file(text, keys, args.origin)
+    report = Report(mode="checkpoint")
+    try:
+        checkpoint = verify_checkpoint(text, keys, args.origin)
+        report.newest_checkpoint = {"size": checkpoint.size, "root": checkpoint.root.hex()}
+        report.checkpoints_verified = 1
+    except VerificationError as exc:
+        report.fail("checkpoint_signature", str(exc))
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: prints the JSON report, returns 0, 1 or 2."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    try:
+        report = run(args)
+    except (ParseError, VerificationError) as exc:
+        print(json.dumps({"ok": False, "mode": args.command, "error": str(exc)}, indent=2))
+        return 2
+    print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
