@@ -4,7 +4,7 @@ Every error custos raises on purpose derives from :class:`Error`, whose
 ``diagnostics()`` says what was checked, what was found and what to do next,
 naming records and fields but never confidential values::
 
-    Error
+Error:
     +-- ConfigError            settings file, environment, data directory
     +-- StorageError           the database refused or is unsafe to use
     |   +-- StorageConfigError journal mode or durability settings are wrong
@@ -13,6 +13,7 @@ naming records and fields but never confidential values::
         +-- LedgerIntegrityError      stored history does not verify
         +-- RetentionError            a purge before the retention period ends
         +-- PayloadUnavailableError   a confidential payload is gone or absent
+
 """
 
 from __future__ import annotations

@@ -85,15 +85,20 @@ def initialize(data_dir: Path, origin: str | None = None) -> Settings:
     finally:
         database.dispose()
     NoteSigner.generate(settings.ledger_origin).save(key_path)
-    lines = [f"# custos configuration; CUSTOS_<NAME> environment variables override these keys.\n"]
+    lines = ["# custos configuration; CUSTOS_<NAME> environment variables override these keys.\n"]
     lines += [f'ledger_origin = "{settings.ledger_origin}"\n']
     config_path.write_text("".join(lines), encoding="utf-8")
     runtime = Runtime.open(settings)
     try:
-        runtime.ledger.append(AuditEvent(
-            EventType.SYSTEM_START, Actor.system("init"), "ledger_created", Outcome.SUCCESS,
-            details={"origin": settings.ledger_origin},
-        ))
+        runtime.ledger.append(
+            AuditEvent(
+                EventType.SYSTEM_START,
+                Actor.system("init"),
+                "ledger_created",
+                Outcome.SUCCESS,
+                details={"origin": settings.ledger_origin},
+            )
+        )
     finally:
         runtime.close()
     return settings

@@ -1,0 +1,1 @@
+"""The tamper-evident ledger: every act of custos, accounted for and provable offline."""

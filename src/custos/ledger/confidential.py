@@ -76,10 +76,16 @@ class ConfidentialStore:
         salt = secrets.token_bytes(SALT_SIZE)
         commitment = commitment_of(salt, payload)
         now = self.ledger.clock.now()
-        tx.connection.execute(insert(confidential_payload).values(
-            commitment=commitment, kind=kind, salt=salt, payload=payload,
-            created_at=format_timestamp(now), retain_until=format_timestamp(now + self.retention),
-        ))
+        tx.connection.execute(
+            insert(confidential_payload).values(
+                commitment=commitment,
+                kind=kind,
+                salt=salt,
+                payload=payload,
+                created_at=format_timestamp(now),
+                retain_until=format_timestamp(now + self.retention),
+            )
+        )
         return commitment
 
     def open(self, commitment: str, actor: Actor, reason: str) -> Opening:
@@ -89,13 +95,17 @@ class ConfidentialStore:
                 select(confidential_payload).where(confidential_payload.c.commitment == commitment)
             ).one_or_none()
             available = row is not None and row.payload is not None and row.salt is not None
-            tx.append(AuditEvent(
-                EventType.ACCESS_READ, actor, "open_payload",
-                Outcome.SUCCESS if available else Outcome.FAILURE,
-                object=ObjectRef(row.kind if row else "unknown", commitment[:16], commitment),
-                reason_code=None if available else ("SHREDDED" if row else "NOT_FOUND"),
-                details={"stated_reason": reason[:200]},
-            ))
+            tx.append(
+                AuditEvent(
+                    EventType.ACCESS_READ,
+                    actor,
+                    "open_payload",
+                    Outcome.SUCCESS if available else Outcome.FAILURE,
+                    object=ObjectRef(row.kind if row else "unknown", commitment[:16], commitment),
+                    reason_code=None if available else ("SHREDDED" if row else "NOT_FOUND"),
+                    details={"stated_reason": reason[:200]},
+                )
+            )
         if row is None or not available:
             state = "was shredded" if row is not None else "does not exist"
             raise PayloadUnavailableError(f"payload for commitment {commitment[:16]}... {state}")
@@ -121,12 +131,14 @@ class ConfidentialStore:
         """Shred every payload whose retention has ended; return how many."""
         with self.ledger.transaction() as tx:
             now = format_timestamp(self.ledger.clock.now())
-            expired = list(tx.connection.execute(
-                select(confidential_payload.c.commitment).where(
-                    confidential_payload.c.retain_until <= now,
-                    confidential_payload.c.shredded_at.is_(None),
-                )
-            ).scalars())
+            expired = list(
+                tx.connection.execute(
+                    select(confidential_payload.c.commitment).where(
+                        confidential_payload.c.retain_until <= now,
+                        confidential_payload.c.shredded_at.is_(None),
+                    )
+                ).scalars()
+            )
             if expired:
                 self._shred_rows(tx, expired, actor, now)
             return len(expired)
@@ -138,7 +150,12 @@ class ConfidentialStore:
             .where(confidential_payload.c.commitment.in_(commitments))
             .values(salt=None, payload=None, shredded_at=now)
         )
-        tx.append(AuditEvent(
-            EventType.ADMIN_ACTION, actor, "shred_payloads", Outcome.SUCCESS,
-            details={"count": len(commitments)},
-        ))
+        tx.append(
+            AuditEvent(
+                EventType.ADMIN_ACTION,
+                actor,
+                "shred_payloads",
+                Outcome.SUCCESS,
+                details={"count": len(commitments)},
+            )
+        )

@@ -77,7 +77,7 @@ class Actor:
 
     @classmethod
     def system(cls, component: str) -> Actor:
-        """custos itself, naming the component that acted."""
+        """Custos itself, naming the component that acted."""
         return cls(ActorKind.SYSTEM, f"custos/{component}")
 
 

@@ -50,7 +50,9 @@ def alarm_and_raise(alarm: IntegrityAlarm, reason: str) -> None:
 
 
 def last_checkpoint(
-    connection: Connection, key: VerifierKey, published: SignedCheckpoint | None,
+    connection: Connection,
+    key: VerifierKey,
+    published: SignedCheckpoint | None,
     alarm: IntegrityAlarm,
 ) -> SignedCheckpoint | None:
     """The newest stored checkpoint, after checking its signature and the published copy."""
@@ -79,7 +81,10 @@ def last_checkpoint(
 
 
 def check_extension(
-    connection: Connection, lookup: NodeLookup, last: SignedCheckpoint | None, head: Head,
+    connection: Connection,
+    lookup: NodeLookup,
+    last: SignedCheckpoint | None,
+    head: Head,
     alarm: IntegrityAlarm,
 ) -> None:
     """Check, from leaf bytes, that ``head`` extends the last signed checkpoint."""
@@ -94,7 +99,8 @@ def check_extension(
     tree = RootAccumulator(subtrees)
     rows = connection.execute(
         select(ledger_entry.c.seq, ledger_entry.c.leaf, ledger_entry.c.leaf_hash)
-        .where(ledger_entry.c.seq >= old_size).order_by(ledger_entry.c.seq)
+        .where(ledger_entry.c.seq >= old_size)
+        .order_by(ledger_entry.c.seq)
     )
     for seq, leaf, stored_hash in rows:
         computed = leaf_hash(bytes(leaf))
@@ -118,7 +124,10 @@ def _leaves(connection: Connection) -> Iterator[bytes]:
 
 
 def full_audit(
-    connection: Connection, lookup: NodeLookup, head: Head, key: VerifierKey,
+    connection: Connection,
+    lookup: NodeLookup,
+    head: Head,
+    key: VerifierKey,
     published_note: str | None,
 ) -> Report:
     """Run the auditor's verifier over the stored log; also compare the head and nodes."""
@@ -134,8 +143,9 @@ def full_audit(
         return report
     report.mode = "database"
     if report.entries != head.size or report.root != head.root.hex():
-        report.fail("head", f"stored head (size {head.size}) differs from the recomputed tree "
-                    f"(size {report.entries})")
+        report.fail(
+            "head", f"stored head (size {head.size}) differs from the recomputed tree (size {report.entries})"
+        )
     elif head.size and range_hashes([(0, head.size)], lookup)[0] != head.root:
         report.fail("nodes", "stored tree nodes differ from the recomputed tree")
     if not notes:

@@ -75,7 +75,8 @@ class NoteSigner:
     def save(self, path: Path) -> None:
         """Write the key to a new file readable by its owner only."""
         seed = self._private_key.private_bytes(
-            serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
         encoded = base64.b64encode(ED25519_SIGNATURE_TYPE + seed).decode()

@@ -119,10 +119,16 @@ class LedgerTransaction:
         prev = head.last_leaf_hash.hex() if head.last_leaf_hash is not None else None
         leaf = encode_leaf(event.to_entry(seq, recorded_at, prev))
         hashed = leaf_hash(leaf)
-        self._entries.append({
-            "seq": seq, "leaf": leaf, "leaf_hash": hashed, "event_type": str(event.event_type),
-            "actor_id": event.actor.id, "recorded_at": recorded_at,
-        })
+        self._entries.append(
+            {
+                "seq": seq,
+                "leaf": leaf,
+                "leaf_hash": hashed,
+                "event_type": str(event.event_type),
+                "actor_id": event.actor.id,
+                "recorded_at": recorded_at,
+            }
+        )
         self._nodes.append({"level": 0, "idx": seq, "hash": hashed})
         current, level, index = hashed, 0, seq
         while index & 1:
@@ -145,8 +151,12 @@ class LedgerTransaction:
         if self._entries:
             self.connection.execute(insert(ledger_entry), self._entries)
             self.connection.execute(insert(ledger_node), self._nodes)
-            values = {"tree_size": head.size, "root_hash": head.root,
-                      "last_leaf_hash": head.last_leaf_hash, "last_recorded_at": head.last_recorded_at}
+            values = {
+                "tree_size": head.size,
+                "root_hash": head.root,
+                "last_leaf_hash": head.last_leaf_hash,
+                "last_recorded_at": head.last_recorded_at,
+            }
             if self._stored_size == 0:
                 self.connection.execute(insert(ledger_head).values(id=1, **values))
             else:
@@ -241,9 +251,14 @@ class Ledger:
             return last
         note = self.signer.sign_checkpoint(head.size, head.root)
         signed = SignedCheckpoint(head.size, head.root, note, format_timestamp(self.clock.now()))
-        connection.execute(insert(ledger_checkpoint).values(
-            tree_size=signed.size, root_hash=signed.root, note=signed.note, signed_at=signed.signed_at,
-        ))
+        connection.execute(
+            insert(ledger_checkpoint).values(
+                tree_size=signed.size,
+                root_hash=signed.root,
+                note=signed.note,
+                signed_at=signed.signed_at,
+            )
+        )
         return signed
 
     def _publish(self, checkpoint: SignedCheckpoint) -> None:

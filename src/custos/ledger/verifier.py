@@ -114,14 +114,10 @@ def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
 
 def _require_match(computed: bytes, expected: bytes, what: str) -> None:
     if computed != expected:
-        raise VerificationError(
-            f"{what}: computed {computed.hex()}, expected {expected.hex()}"
-        )
+        raise VerificationError(f"{what}: computed {computed.hex()}, expected {expected.hex()}")
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """Return the root that ``proof`` binds ``leaf`` (a leaf *hash*) to at ``index``."""
     if not 0 <= index < size:
         raise VerificationError(f"index {index} is outside a tree of size {size}")
@@ -129,26 +125,20 @@ def root_from_inclusion_proof(
         raise VerificationError(f"leaf hash has {len(leaf)} bytes, expected {HASH_SIZE}")
     inner, border = _inclusion_shape(index, size)
     if len(proof) != inner + border:
-        raise VerificationError(
-            f"inclusion proof has {len(proof)} hashes, expected {inner + border}"
-        )
+        raise VerificationError(f"inclusion proof has {len(proof)} hashes, expected {inner + border}")
     if any(len(h) != HASH_SIZE for h in proof):
         raise VerificationError("inclusion proof holds a hash that is not 32 bytes")
     result = _chain_inner(leaf, proof[:inner], index)
     return _chain_border_right(result, proof[inner:])
 
 
-def verify_inclusion(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
     """Raise VerificationError unless ``proof`` shows leaf hash ``leaf`` at ``index``."""
     computed = root_from_inclusion_proof(index, size, leaf, proof)
     _require_match(computed, root, f"root of tree size {size}")
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Raise VerificationError unless the tree (size1, root1) is a prefix of (size2, root2)."""
     if size1 < 0 or size2 < size1:
         raise VerificationError(f"size2 {size2} is smaller than size1 {size1}")
@@ -254,9 +244,7 @@ def _check_integers(value: Any) -> None:
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` as RFC 8785 JSON (exact for the restricted types above)."""
     try:
-        text = json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-        )
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
         return text.encode("utf-8")
     except (UnicodeEncodeError, ValueError, TypeError) as exc:
         raise ParseError(f"value cannot be canonicalized: {exc}") from exc
@@ -437,7 +425,9 @@ class Checkpoint:
 
 
 def verify_checkpoint(
-    note: str, keys: Sequence[VerifierKey], origin: str | None = None,
+    note: str,
+    keys: Sequence[VerifierKey],
+    origin: str | None = None,
     max_signatures: int = DEFAULT_MAX_SIGNATURES,
 ) -> Checkpoint:
     """Verify a checkpoint note's signature, origin and key name; return its body."""
@@ -446,9 +436,7 @@ def verify_checkpoint(
     if origin is not None and checkpoint.origin != origin:
         raise VerificationError(f"checkpoint origin {checkpoint.origin!r}, expected {origin!r}")
     if checkpoint.origin not in signers:
-        raise VerificationError(
-            f"checkpoint for {checkpoint.origin!r} is not signed by the key of that name"
-        )
+        raise VerificationError(f"checkpoint for {checkpoint.origin!r} is not signed by the key of that name")
     return checkpoint
 
 
@@ -552,14 +540,33 @@ class Report:
         }
 
 
+class EntryError(VerificationError):
+    """An entry failed; ``seq`` is the entry to blame, which may be the one before."""
+
+    def __init__(self, message: str, seq: int) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
 def _check_entry(entry: dict[str, Any], seq: int, prev_hash: bytes | None, prev_time: str) -> None:
+    """Check one parsed entry at line ``seq``; raise EntryError naming the seq to blame."""
     if entry.get("v") not in SCHEMA_VERSIONS:
-        raise VerificationError(f"schema version {entry.get('v')!r} is not supported")
+        raise EntryError(f"schema version {entry.get('v')!r} is not supported", seq)
+    if entry.get("seq") == seq - 1:
+        raise EntryError(f"seq {seq - 1} appears on two lines: an entry was inserted", seq - 1)
     if entry.get("seq") != seq:
-        raise VerificationError(f"line {seq} holds seq {entry.get('seq')!r}")
+        raise EntryError(f"line {seq} holds seq {entry.get('seq')!r}: an entry is missing or moved", seq)
     expected_prev = prev_hash.hex() if prev_hash is not None else None
     if entry.get("prev_leaf_hash") != expected_prev:
-        raise VerificationError("prev_leaf_hash does not match the hash of the line before")
+        raise EntryError(
+            f"seq {seq - 1} does not hash to the prev_leaf_hash recorded by seq {seq}: "
+            f"seq {seq - 1} was altered",
+            max(seq - 1, 0),
+        )
+    _check_fields(entry, seq, prev_time)
+
+
+def _check_fields(entry: dict[str, Any], seq: int, prev_time: str) -> None:
     recorded_at = entry.get("recorded_at")
     if not isinstance(recorded_at, str) or not RECORDED_AT.match(recorded_at):
         raise VerificationError("recorded_at is not UTC RFC 3339 with milliseconds")
@@ -611,8 +618,10 @@ def verify_log(
             entry = parse_leaf(line)
             _check_entry(entry, seq, prev_hash, prev_time)
             prev_time = entry["recorded_at"]
+        except EntryError as exc:
+            report.fail("entry", str(exc), exc.seq)
         except (ParseError, VerificationError) as exc:
-            report.fail("entry", str(exc), seq)
+            report.fail("entry", f"seq {seq}: {exc}", seq)
         prev_hash = leaf_hash(line)
         tree.append(prev_hash)
         if tree.size in wanted:
@@ -631,7 +640,9 @@ def _check_checkpoints(
     by_size: dict[int, tuple[str, Checkpoint]] = {}
     for label, cp in sorted(checkpoints.items(), key=lambda item: item[1].size):
         if cp.size in by_size and by_size[cp.size][1].root != cp.root:
-            report.fail("equivocation", f"{by_size[cp.size][0]} and {label} sign size {cp.size} with different roots")
+            report.fail(
+                "equivocation", f"{by_size[cp.size][0]} and {label} sign size {cp.size} with different roots"
+            )
             continue
         by_size[cp.size] = (label, cp)
         if cp.size > size:
@@ -655,8 +666,11 @@ def _check_checkpoints(
 
 
 def _check_retained(
-    report: Report, retained: Checkpoint, checkpoints: Mapping[str, Checkpoint],
-    roots: Mapping[int, bytes], size: int,
+    report: Report,
+    retained: Checkpoint,
+    checkpoints: Mapping[str, Checkpoint],
+    roots: Mapping[int, bytes],
+    size: int,
 ) -> None:
     newest = max((c.size for c in checkpoints.values()), default=0)
     if retained.size > size or retained.size > newest:
@@ -687,7 +701,9 @@ def read_lines(path: Path) -> Iterable[bytes]:
 
 
 def verify_bundle(
-    directory: Path, keys: Sequence[VerifierKey], origin: str | None = None,
+    directory: Path,
+    keys: Sequence[VerifierKey],
+    origin: str | None = None,
     retained_note: str | None = None,
 ) -> Report:
     """Verify an export bundle directory (entries.jsonl plus checkpoints/)."""
@@ -705,8 +721,9 @@ def verify_bundle(
     return report
 
 
-def verify_inclusion_file(proof_text: str, leaf: bytes, keys: Sequence[VerifierKey],
-                          origin: str | None = None) -> Report:
+def verify_inclusion_file(
+    proof_text: str, leaf: bytes, keys: Sequence[VerifierKey], origin: str | None = None
+) -> Report:
     """Verify a tlog-proof file for the given leaf bytes."""
     report = Report(mode="inclusion")
     index, proof, note = parse_tlog_proof(proof_text)
@@ -744,8 +761,12 @@ def verify_consistency_file(text: str, keys: Sequence[VerifierKey], origin: str 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ledger_verify", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, target in (("bundle", "DIR"), ("inclusion", "PROOF"), ("consistency", "FILE"),
-                         ("checkpoint", "FILE")):
+    for name, target in (
+        ("bundle", "DIR"),
+        ("inclusion", "PROOF"),
+        ("consistency", "FILE"),
+        ("checkpoint", "FILE"),
+    ):
         sub = commands.add_parser(name)
         sub.add_argument("target", metavar=target, type=Path)
         sub.add_argument("--keys", type=Path, required=True, help="trusted-keys.txt, obtained out of band")

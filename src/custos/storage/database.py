@@ -32,7 +32,7 @@ BUSY_TIMEOUT_MS = 30_000
 def sqlite_path(url: str) -> Path | None:
     """The file behind a ``sqlite:///`` URL, or None for other backends."""
     prefix = "sqlite:///"
-    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
 
 
 def create_sqlite_file(path: Path) -> None:
@@ -114,9 +114,11 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A read transaction over one consistent snapshot; never takes the write lock."""
         try:
-            with self.engine.connect().execution_options(**{_READ_ONLY: True}) as connection:
-                with connection.begin():
-                    yield connection
+            with (
+                self.engine.connect().execution_options(**{_READ_ONLY: True}) as connection,
+                connection.begin(),
+            ):
+                yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database read failed: {exc}") from exc
 

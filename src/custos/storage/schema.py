@@ -35,7 +35,7 @@ def register_ddl(statements: ExtraDDL) -> ExtraDDL:
 
 def _load_domain_tables() -> None:
     # Importing the modules registers their tables and DDL on `metadata`.
-    import custos.ledger.confidential  # noqa: F401, PLC0415
+    import custos.ledger.confidential  # noqa: PLC0415
     import custos.ledger.tables  # noqa: F401, PLC0415
 
 

@@ -14,9 +14,19 @@ import pytest
 from custos.ledger import verifier
 from custos.ledger.merkle import MemoryTree, NodeId, leaf_hash, node_hash
 
-REFERENCE_LEAVES = [bytes.fromhex(h) for h in
-                    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                     "606162636465666768696a6b6c6d6e6f"]]
+REFERENCE_LEAVES = [
+    bytes.fromhex(h)
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+]
 KNOWN_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -31,6 +41,7 @@ KNOWN_ROOTS = [
 
 
 # --- A naive RFC 6962 section 2.1, written straight from the text. ----------
+
 
 def naive_mth(leaves: list[bytes]) -> bytes:
     n = len(leaves)
@@ -107,11 +118,13 @@ def _verify_vector(kind: str, case: dict[str, Any]) -> bool:
     proof = [_b64(h) for h in (case["proof"] or [])]
     try:
         if kind == "inclusion":
-            verifier.verify_inclusion(case["leafIdx"], case["treeSize"], _b64(case["leafHash"]),
-                                      proof, _b64(case["root"]))
+            verifier.verify_inclusion(
+                case["leafIdx"], case["treeSize"], _b64(case["leafHash"]), proof, _b64(case["root"])
+            )
         else:
-            verifier.verify_consistency(case["size1"], case["size2"], proof,
-                                        _b64(case["root1"]), _b64(case["root2"]))
+            verifier.verify_consistency(
+                case["size1"], case["size2"], proof, _b64(case["root1"]), _b64(case["root2"])
+            )
     except verifier.VerificationError:
         return False
     return True
@@ -132,8 +145,9 @@ def test_transparency_dev_corpus(vectors_dir: Path, kind: str) -> None:
 def test_corpus_happy_paths_are_what_we_generate(vectors_dir: Path, kind: str) -> None:
     """Our generator produces exactly the proofs in the numbered happy-path files."""
     for number in range(5):
-        case = json.loads((vectors_dir / "merkle" / "testdata" / kind / str(number) /
-                           "happy-path.json").read_text())
+        case = json.loads(
+            (vectors_dir / "merkle" / "testdata" / kind / str(number) / "happy-path.json").read_text()
+        )
         proof = [_b64(h) for h in (case["proof"] or [])]
         if kind == "inclusion":
             tree = MemoryTree(REFERENCE_LEAVES[: case["treeSize"]])
@@ -194,8 +208,7 @@ class TestPitfalls:
         with pytest.raises(verifier.VerificationError):
             verifier.verify_inclusion(0, 2, interior, [tree.root(4)[:0] or interior], tree.root(4))
         with pytest.raises(verifier.VerificationError):
-            verifier.verify_inclusion(0, 4, leaf_hash(interior), tree.inclusion_proof(0, 4)[1:],
-                                      tree.root(4))
+            verifier.verify_inclusion(0, 4, leaf_hash(interior), tree.inclusion_proof(0, 4)[1:], tree.root(4))
 
     def test_duplicated_last_leaf_changes_root(self) -> None:
         """root(D) != root(D + [D[-1]]) and roots at sizes 1-1000 are all distinct."""

@@ -1,0 +1,80 @@
+"""The ``custos`` command: thin adapters over the library, one place for errors.
+
+Each command parses its arguments, calls one library function and renders
+the result; a :class:`custos.errors.Error` becomes its ``diagnostics()`` on
+stderr and exit status 1 (usage errors exit 2, as typer's do).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from custos.cli import demo, ledger
+from custos.cli.common import State
+from custos.errors import Error
+from custos.runtime import initialize
+
+app = typer.Typer(
+    name="custos",
+    help="Custodian-side gateway for statutory verification requests, with a tamper-evident ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ledger.app, name="ledger")
+app.command("demo")(demo.run_demo)
+
+DirOption = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Data directory (default: $CUSTOS_DATA_DIR or ./custos-data)."),
+]
+
+
+@app.callback()
+def _root(ctx: typer.Context, data_dir: DirOption = None) -> None:
+    ctx.obj = State(data_dir)
+
+
+@app.command("init")
+def init_command(
+    ctx: typer.Context,
+    data_dir: DirOption = None,
+    origin: Annotated[str | None, typer.Option(help="Ledger origin and key name.")] = None,
+) -> None:
+    """Create a data directory: configuration, database, ledger signing key."""
+    state: State = ctx.obj
+    settings = initialize(state.resolve(data_dir), origin)
+    out = Console()
+    out.print(f"Initialized custos in [bold]{settings.data_dir}[/bold]")
+    out.print(f"  configuration   {settings.data_dir / 'custos.toml'}")
+    out.print(f"  database        {settings.resolved_database_url} (WAL, synchronous=FULL)")
+    out.print(f"  signing key     {settings.path(settings.ledger_key_file)} (mode 0600; back it up offline)")
+    out.print(f"  checkpoints     {settings.path(settings.checkpoint_publish_dir)}")
+    out.print(f"  ledger origin   {settings.ledger_origin}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="custos", standalone_mode=False)
+    except Error as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc.diagnostics()}", highlight=False)
+        return 1
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        return 130
+    except typer.TyperException as exc:  # usage errors: exit 2, with the message
+        if exc.format_message():
+            Console(stderr=True).print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
