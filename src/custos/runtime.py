@@ -63,7 +63,7 @@ class Runtime:
         self.database.dispose()
 
 
-def initialize(data_dir: Path, origin: str | None = None) -> Settings:
+def initialize(data_dir: Path, origin: str | None = None, clock: Clock | None = None) -> Settings:
     """Create a data directory: config, WAL database with schema, signing key, first entry."""
     data_dir = data_dir.resolve()
     config_path = data_dir / CONFIG_FILE
@@ -88,7 +88,7 @@ def initialize(data_dir: Path, origin: str | None = None) -> Settings:
     lines = ["# custos configuration; CUSTOS_<NAME> environment variables override these keys.\n"]
     lines += [f'ledger_origin = "{settings.ledger_origin}"\n']
     config_path.write_text("".join(lines), encoding="utf-8")
-    runtime = Runtime.open(settings)
+    runtime = Runtime.open(settings, clock)
     try:
         runtime.ledger.append(
             AuditEvent(

@@ -590,11 +590,14 @@ def verify_log(
     keys: Sequence[VerifierKey],
     origin: str | None = None,
     retained_note: str | None = None,
+    allow_unsigned_tail: bool = False,
 ) -> Report:
     """Verify a stream of leaves against signed checkpoints (and a retained one).
 
     ``lines`` yields each leaf's exact bytes without the newline; ``checkpoint_notes``
-    maps a label (a file name) to a signed checkpoint note.
+    maps a label (a file name) to a signed checkpoint note.  Entries after the
+    newest checkpoint fail a bundle (exports always end signed) unless
+    ``allow_unsigned_tail``, which the log's self-audit of its live tail sets.
     """
     report = Report(mode="bundle")
     checkpoints: dict[str, Checkpoint] = {}
@@ -628,14 +631,18 @@ def verify_log(
             roots[tree.size] = tree.root()
     report.entries = tree.size
     report.root = tree.root().hex()
-    _check_checkpoints(report, checkpoints, roots, tree.size)
+    _check_checkpoints(report, checkpoints, roots, tree.size, allow_unsigned_tail)
     if retained is not None:
         _check_retained(report, retained, checkpoints, roots, tree.size)
     return report
 
 
 def _check_checkpoints(
-    report: Report, checkpoints: Mapping[str, Checkpoint], roots: Mapping[int, bytes], size: int
+    report: Report,
+    checkpoints: Mapping[str, Checkpoint],
+    roots: Mapping[int, bytes],
+    size: int,
+    allow_unsigned_tail: bool,
 ) -> None:
     by_size: dict[int, tuple[str, Checkpoint]] = {}
     for label, cp in sorted(checkpoints.items(), key=lambda item: item[1].size):
@@ -661,8 +668,13 @@ def _check_checkpoints(
         return
     newest = max(by_size)
     report.newest_checkpoint = {"size": newest, "root": by_size[newest][1].root.hex()}
-    if newest < size:
-        report.warnings.append(f"{size - newest} entries after the newest checkpoint are not signed")
+    if newest < size and not allow_unsigned_tail:
+        # custos signs a checkpoint at every export, so a healthy bundle never ends unsigned.
+        report.fail(
+            "unsigned_tail",
+            f"entries {newest} to {size - 1} are not covered by any signed checkpoint",
+            newest,
+        )
 
 
 def _check_retained(
