@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from custos.errors import LedgerError
+from custos.errors import Error, LedgerError
 from custos.ledger import verifier
 from custos.ledger.events import Actor, AuditEvent, EventType, Outcome
 from custos.ledger.models import SignedCheckpoint
@@ -80,7 +80,7 @@ def export_bundle(ledger: Ledger, directory: Path, actor: Actor) -> ExportResult
             )
         )
         ledger.checkpoint(full_audit=True)
-    except LedgerError as exc:
+    except Error as exc:  # an alarmed or damaged ledger is exported as stored, unaudited
         audited = False
         logger.error("exporting without a new checkpoint: %s", exc)
     directory.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, insert, select, tuple_, update
+from sqlalchemy import Connection, func, insert, select, tuple_, update
 
 from custos.errors import LedgerError
 from custos.ledger import integrity
@@ -106,6 +106,11 @@ class LedgerTransaction:
             if len(found) != len(nodes) or fold([found[n] for n in nodes]) != head.root:
                 self.ledger.alarm_and_raise(
                     f"stored tree nodes do not fold to the head root at size {head.size}"
+                )
+            last_seq = self.connection.execute(select(func.max(ledger_entry.c.seq))).scalar()
+            if (last_seq if last_seq is not None else -1) != head.size - 1:
+                self.ledger.alarm_and_raise(
+                    f"the head records {head.size} entries but the last stored seq is {last_seq}"
                 )
             self._frontier = [(n, found[n]) for n in nodes]
             self._head, self._stored_size = head, head.size
