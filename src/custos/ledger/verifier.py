@@ -590,6 +590,7 @@ def verify_log(
     keys: Sequence[VerifierKey],
     origin: str | None = None,
     retained_note: str | None = None,
+    *,
     allow_unsigned_tail: bool = False,
 ) -> Report:
     """Verify a stream of leaves against signed checkpoints (and a retained one).

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from custos.errors import LedgerError, LedgerIntegrityError, LedgerReadOnlyError, StorageError
 from custos.ledger import verifier
 from custos.ledger.confidential import confidential_payload
-from custos.ledger.events import Actor, AuditEvent, EventType, ObjectRef, Outcome
+from custos.ledger.events import Actor, AuditEvent, EventType, Outcome
 from custos.ledger.merkle import MemoryTree
 from custos.ledger.models import CheckpointPolicy
 from custos.ledger.service import Ledger
@@ -84,8 +84,19 @@ class TestAppend:
         assert entry["v"] == 1 and entry["seq"] == receipt.seq
         assert entry["recorded_at"] == "2026-11-24T09:00:00.000Z"
         assert entry["prev_leaf_hash"] == verifier.leaf_hash(runtime.ledger.leaf(receipt.seq - 1)).hex()
-        assert set(entry) >= {"event_type", "actor", "channel", "object", "action", "outcome",
-                              "reason_code", "authz", "request_sig", "refs", "client_created"}
+        assert set(entry) >= {
+            "event_type",
+            "actor",
+            "channel",
+            "object",
+            "action",
+            "outcome",
+            "reason_code",
+            "authz",
+            "request_sig",
+            "refs",
+            "client_created",
+        }
 
     def test_recorded_at_never_goes_backwards(self, runtime: Runtime, clock: FixedClock) -> None:
         """A clock stepped back does not produce an entry earlier than its predecessor."""
@@ -152,9 +163,7 @@ class TestAppendOnly:
         """A row inserted behind the ledger's back must take the next seq."""
         connection = raw(runtime)
         with pytest.raises(sqlite3.IntegrityError, match="next in sequence"):
-            connection.execute(
-                "INSERT INTO ledger_entry VALUES (99, x'00', zeroblob(32), 'x', 'x', 'x')"
-            )
+            connection.execute("INSERT INTO ledger_entry VALUES (99, x'00', zeroblob(32), 'x', 'x', 'x')")
 
 
 class TestCheckpoints:

@@ -105,7 +105,10 @@ BundleTamper = Callable[[list[bytes], int], list[bytes]]
 
 BUNDLE_TAMPERS: dict[str, tuple[BundleTamper, Callable[[int], int]]] = {
     "modify": (lambda ls, k: [*ls[:k], modified(ls[k]), *ls[k + 1 :]], lambda k: k),
-    "modify_non_canonical": (lambda ls, k: [*ls[:k], ls[k].replace(b":", b": ", 1), *ls[k + 1 :]], lambda k: k),
+    "modify_non_canonical": (
+        lambda ls, k: [*ls[:k], ls[k].replace(b":", b": ", 1), *ls[k + 1 :]],
+        lambda k: k,
+    ),
     "delete": (lambda ls, k: ls[:k] + ls[k + 1 :], lambda k: k),
     "insert": (lambda ls, k: [*ls[:k], forged(ls[k - 1], k), *ls[k:]], lambda k: k),
     "reorder": (lambda ls, k: [*ls[:k], ls[k + 1], ls[k], *ls[k + 2 :]], lambda k: k),
@@ -157,7 +160,8 @@ class TestBundleTamper:
         assert report["exit"] == 1
         assert report["first_failed_check"] in {"size_regression", "unsigned_tail"}
         assert report["first_bad_seq"] == len(kept) or any(
-            f["check"] == "size_regression" for f in report["failures"]  # type: ignore[attr-defined]
+            f["check"] == "size_regression"
+            for f in report["failures"]  # type: ignore[attr-defined]
         )
         assert any(f["check"] == "size_regression" for f in report["failures"])  # type: ignore[attr-defined]
 
@@ -214,7 +218,9 @@ def leaf_at(runtime: Runtime, seq: int) -> bytes:
 
 
 DATABASE_TAMPERS: dict[str, Callable[[Runtime, int], list[tuple[str, tuple[object, ...]]]]] = {
-    "modify": lambda rt, k: [("UPDATE ledger_entry SET leaf = ? WHERE seq = ?", (modified(leaf_at(rt, k)), k))],
+    "modify": lambda rt, k: [
+        ("UPDATE ledger_entry SET leaf = ? WHERE seq = ?", (modified(leaf_at(rt, k)), k))
+    ],
     "delete": lambda rt, k: [
         ("DELETE FROM ledger_entry WHERE seq = ?", (k,)),
         ("UPDATE ledger_entry SET seq = seq - 1 WHERE seq > ?", (k,)),
