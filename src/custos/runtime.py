@@ -55,6 +55,7 @@ class Runtime:
                 f"the signing key is for origin {ledger.signer.name!r} but ledger_origin is "
                 f"{settings.ledger_origin!r}"
             )
+        ledger.publish_pending()
         confidential = ConfidentialStore(ledger, timedelta(days=settings.payload_retention_days))
         return cls(settings, database, ledger, confidential)
 

@@ -10,10 +10,13 @@ ledger is read-only until an administrator clears it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from custos.errors import LedgerReadOnlyError
@@ -24,10 +27,11 @@ logger = logging.getLogger(__name__)
 LATEST = "latest.checkpoint"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` so that readers see all of one version or the other."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.fchmod(descriptor, mode)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -50,15 +54,32 @@ class CheckpointPublisher:
         self.directory = directory
 
     def publish(self, checkpoint: SignedCheckpoint) -> None:
-        """Publish one signed checkpoint (idempotent)."""
+        """Publish one signed checkpoint (idempotent; latest never moves backwards)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         data = checkpoint.note.encode("utf-8")
-        numbered = self.directory / f"{checkpoint.size}.checkpoint"
-        if not numbered.exists():
-            write_atomically(numbered, data)
-        latest = self.latest()
-        if latest is None or latest.size <= checkpoint.size:
-            write_atomically(self.directory / LATEST, data)
+        with self._lock():
+            self._remove_stale_temporaries()
+            numbered = self.directory / f"{checkpoint.size}.checkpoint"
+            if not numbered.exists():
+                write_atomically(numbered, data)
+            latest = self.latest()
+            if latest is None or latest.size <= checkpoint.size:
+                write_atomically(self.directory / LATEST, data)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialize publishers across processes, so a slower one cannot roll latest back."""
+        with (self.directory / ".publish.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporaries a crashed publisher left (they never replaced anything)."""
+        for path in self.directory.glob(".*.checkpoint.*"):
+            path.unlink(missing_ok=True)
 
     def latest_note(self) -> str | None:
         """The newest published note, verbatim, if any."""

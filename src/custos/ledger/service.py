@@ -216,9 +216,25 @@ class Ledger:
         with self.transaction() as tx:
             return tx.append(event)
 
+    def publish_pending(self) -> SignedCheckpoint | None:
+        """Publish the newest stored checkpoint if a crash kept it from being published."""
+        if self.publisher is None:
+            return None
+        with self.database.read() as connection:
+            row = connection.execute(
+                select(ledger_checkpoint).order_by(ledger_checkpoint.c.tree_size.desc()).limit(1)
+            ).one_or_none()
+        published = self.publisher.latest()
+        if row is None or (published is not None and published.size >= row.tree_size):
+            return None
+        newest = SignedCheckpoint(row.tree_size, bytes(row.root_hash), row.note, row.signed_at)
+        self._publish(newest)
+        return newest
+
     def checkpoint(self, *, full_audit: bool = True) -> SignedCheckpoint:
         """Sign a checkpoint now (on demand), after checking all of history by default."""
         self.alarm.raise_if_set()
+        self.publish_pending()
         with self.database.write() as connection:
             head = LedgerTransaction(self, connection).head
             last = self._last_checkpoint(connection)
@@ -231,6 +247,7 @@ class Ledger:
     def checkpoint_if_due(self) -> SignedCheckpoint | None:
         """Sign if the policy says so (call periodically so idle logs still get checkpoints)."""
         self.alarm.raise_if_set()
+        self.publish_pending()
         with self.database.write() as connection:
             head = LedgerTransaction(self, connection).head
             last = self._last_checkpoint(connection)

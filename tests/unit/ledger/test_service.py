@@ -266,3 +266,38 @@ class TestRefusalToSign:
         restored.close()
         with pytest.raises(LedgerIntegrityError, match="rolled back"):
             ledger.append(event(9))
+
+
+class TestPublication:
+    def test_checkpoint_left_unpublished_by_a_crash_is_published_on_open(
+        self, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A checkpoint committed but not published (crash, full disk) is published at the next open."""
+        ledger = ledger_with(runtime, every=1)
+        publisher = runtime.ledger.publisher
+        assert publisher is not None
+
+        def fail(_: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(publisher, "publish", fail)
+        ledger.append(event(1))
+        monkeypatch.undo()
+        stored = ledger.checkpoints()[-1]
+        latest = publisher.latest()
+        assert latest is not None and latest.size < stored.size
+        reopened = Runtime.open(runtime.settings)
+        reopened.close()
+        latest = publisher.latest()
+        assert latest is not None and latest.size == stored.size
+
+    def test_published_files_are_readable_and_no_temporaries_remain(self, runtime: Runtime) -> None:
+        """Published checkpoints are world-readable and a crashed publisher's temp file is cleaned."""
+        publisher = runtime.ledger.publisher
+        assert publisher is not None
+        stale = publisher.directory / ".latest.checkpoint.abc123"
+        stale.write_text("partial")
+        runtime.ledger.append(event(1))
+        runtime.ledger.checkpoint()
+        assert not stale.exists()
+        assert (publisher.directory / "latest.checkpoint").stat().st_mode & 0o044 == 0o044
