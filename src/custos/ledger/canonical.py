@@ -44,7 +44,10 @@ def _check(value: Any, path: str) -> None:
 def encode_leaf(entry: Mapping[str, Any]) -> bytes:
     """Return the canonical bytes of ``entry``, refusing anything the verifier would."""
     _check(entry, "entry")
-    leaf = rfc8785.dumps(dict(entry))
+    try:
+        leaf = rfc8785.dumps(dict(entry))
+    except rfc8785.CanonicalizationError as exc:
+        raise LedgerError(f"entry cannot be canonicalized: {exc}") from exc
     try:
         parse_leaf(leaf)
     except ParseError as exc:

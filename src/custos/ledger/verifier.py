@@ -53,14 +53,15 @@ HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 SCHEMA_VERSIONS = frozenset({1})
 DEFAULT_MAX_SIGNATURES = 16
-MAX_SAFE_INTEGER = 2**53
+MAX_SAFE_INTEGER = 2**53 - 1
 EM_DASH = "\u2014"
 ED25519_SIGNATURE_TYPE = b"\x01"
 TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 CONSISTENCY_HEADER = "ledger-consistency@v1"
-RECORDED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-SNAKE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
+RECORDED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+SNAKE_KEY = re.compile(r"[a-z][a-z0-9_]*")
+DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
+HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")
 
 
 class ParseError(ValueError):
@@ -216,12 +217,18 @@ def _reject_float(text: str) -> Any:
     raise ParseError(f"number {text} is not an integer; leaves carry no floats")
 
 
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > 16:
+        raise ParseError(f"integer with {len(text)} digits is outside +-(2**53 - 1)")
+    return int(text)
+
+
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
             raise ParseError(f"duplicate key {key!r}")
-        if not SNAKE_KEY.match(key):
+        if not SNAKE_KEY.fullmatch(key):
             raise ParseError(f"key {key!r} is not snake_case ASCII")
         result[key] = value
     return result
@@ -258,12 +265,17 @@ def parse_leaf(line: bytes) -> dict[str, Any]:
             text,
             object_pairs_hook=_unique_object,
             parse_float=_reject_float,
+            parse_int=_parse_int,
             parse_constant=_reject_constant,
         )
+    except ParseError:
+        raise
     except UnicodeDecodeError as exc:
         raise ParseError(f"leaf is not UTF-8: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise ParseError(f"leaf is not JSON: {exc.msg} at column {exc.colno}") from exc
+    except (RecursionError, ValueError) as exc:
+        raise ParseError(f"leaf cannot be parsed: {type(exc).__name__}") from exc
     if not isinstance(value, dict):
         raise ParseError("leaf is not a JSON object")
     _check_integers(value)
@@ -277,10 +289,21 @@ def parse_leaf(line: bytes) -> dict[str, Any]:
 
 
 def _b64decode(text: str, what: str) -> bytes:
+    """Decode standard base64 in its one canonical form (no stray padding or spaces)."""
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
         raise ParseError(f"{what} is not standard base64") from exc
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ParseError(f"{what} is not standard base64 in canonical form")
+    return raw
+
+
+def _require_utf8(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParseError(f"{what} is not valid UTF-8") from exc
 
 
 def _valid_key_name(name: str) -> bool:
@@ -303,14 +326,14 @@ class VerifierKey:
     @classmethod
     def parse(cls, vkey: str) -> VerifierKey:
         """Parse a vkey line and check that its ID matches its key."""
+        _require_utf8(vkey, "verifier key")
         parts = vkey.strip().split("+", 2)
         if len(parts) != 3 or not _valid_key_name(parts[0]):
             raise ParseError(f"verifier key {vkey.strip()!r} is not name+id+key")
         name, hex_id, encoded = parts
-        try:
-            key_id = bytes.fromhex(hex_id)
-        except ValueError as exc:
-            raise ParseError(f"verifier key {name}: ID is not hex") from exc
+        if not HEX_KEY_ID.fullmatch(hex_id):
+            raise ParseError(f"verifier key {name}: ID is not 8 lowercase hex digits")
+        key_id = bytes.fromhex(hex_id)
         material = _b64decode(encoded, f"verifier key {name}")
         if len(key_id) != 4 or len(material) != 33 or material[:1] != ED25519_SIGNATURE_TYPE:
             raise ParseError(f"verifier key {name} is not an Ed25519 note key")
@@ -351,6 +374,7 @@ class NoteSignature:
 
 def parse_note(note: str, max_signatures: int = DEFAULT_MAX_SIGNATURES) -> tuple[str, list[NoteSignature]]:
     """Split a signed note into its text (with final newline) and signature lines."""
+    _require_utf8(note, "note")
     if any(ord(c) < 0x20 and c != "\n" for c in note):
         raise ParseError("note holds a control character")
     split = note.rfind("\n\n")
@@ -416,7 +440,7 @@ class Checkpoint:
         if len(lines) < 3 or any(not line for line in lines):
             raise ParseError("checkpoint body needs origin, size and root on non-empty lines")
         origin, size_text, root_text = lines[:3]
-        if not DECIMAL.match(size_text):
+        if not DECIMAL.fullmatch(size_text):
             raise ParseError(f"checkpoint size {size_text!r} is not a decimal without leading zeros")
         root = _b64decode(root_text, "checkpoint root")
         if len(root) != HASH_SIZE:
@@ -445,7 +469,7 @@ def verify_checkpoint(
 
 
 def _decimal(text: str, what: str) -> int:
-    if not DECIMAL.match(text):
+    if not DECIMAL.fullmatch(text):
         raise ParseError(f"{what} {text!r} is not a decimal without leading zeros")
     return int(text)
 
@@ -568,7 +592,7 @@ def _check_entry(entry: dict[str, Any], seq: int, prev_hash: bytes | None, prev_
 
 def _check_fields(entry: dict[str, Any], seq: int, prev_time: str) -> None:
     recorded_at = entry.get("recorded_at")
-    if not isinstance(recorded_at, str) or not RECORDED_AT.match(recorded_at):
+    if not isinstance(recorded_at, str) or not RECORDED_AT.fullmatch(recorded_at):
         raise VerificationError("recorded_at is not UTC RFC 3339 with milliseconds")
     if recorded_at < prev_time:
         raise VerificationError(f"recorded_at {recorded_at} is earlier than the entry before")
