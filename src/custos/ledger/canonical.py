@@ -8,6 +8,7 @@ auditor's own parser, so custos never writes a leaf its verifier would reject.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,12 +17,14 @@ import rfc8785
 from custos.errors import LedgerError
 from custos.ledger.verifier import MAX_SAFE_INTEGER, SNAKE_KEY, ParseError, parse_leaf
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def _check(value: Any, path: str) -> None:
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, str):
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        if _SURROGATE.search(value):
             raise LedgerError(f"{path} holds a lone surrogate, which is not valid Unicode")
         return
     if isinstance(value, int):

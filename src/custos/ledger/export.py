@@ -117,8 +117,7 @@ def export_bundle(ledger: Ledger, directory: Path, actor: Actor) -> ExportResult
 
 def tlog_proof(ledger: Ledger, seq: int) -> str:
     """A c2sp.org/tlog-proof@v1 text for entry ``seq`` against the newest checkpoint covering it."""
-    covering = [c for c in ledger.checkpoints() if c.size > seq]
-    checkpoint = covering[-1] if covering else ledger.checkpoint(full_audit=False)
+    checkpoint = ledger.checkpoint_covering(seq) or ledger.checkpoint(full_audit=False)
     if checkpoint.size <= seq:
         raise LedgerError(f"the ledger has no entry {seq}")
     proof = ledger.inclusion_proof(seq, checkpoint.size)

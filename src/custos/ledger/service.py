@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Select, and_, false, func, insert, or_, select, update
 
 from custos.errors import LedgerError
 from custos.ledger import integrity
@@ -56,21 +56,31 @@ from custos.storage.database import Database
 logger = logging.getLogger(__name__)
 
 
+def node_query(nodes: Iterable[NodeId]) -> Select[int, int, bytes]:
+    """The query for the hashes of ``nodes``: one "level = ? AND idx IN (...)" term per level.
+
+    SQLite answers each term from the primary key; a row-value IN over
+    (level, idx) would scan the whole table instead.
+    """
+    by_level: dict[int, list[int]] = {}
+    for node in nodes:
+        by_level.setdefault(node.level, []).append(node.index)
+    terms = [
+        and_(ledger_node.c.level == level, ledger_node.c.idx.in_(indexes))
+        for level, indexes in by_level.items()
+    ]
+    return select(ledger_node.c.level, ledger_node.c.idx, ledger_node.c.hash).where(or_(false(), *terms))
+
+
 def node_lookup(connection: Connection) -> integrity.NodeLookup:
     """A lookup of perfect-subtree hashes from ``ledger_node`` in one query."""
 
     def lookup(nodes: Iterable[NodeId]) -> dict[NodeId, bytes]:
-        wanted = [(n.level, n.index) for n in nodes]
-        found: dict[NodeId, bytes] = {}
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            rows = connection.execute(
-                select(ledger_node.c.level, ledger_node.c.idx, ledger_node.c.hash).where(
-                    tuple_(ledger_node.c.level, ledger_node.c.idx).in_(chunk)
-                )
-            )
-            found.update({NodeId(level, idx): bytes(h) for level, idx, h in rows})
-        return found
+        wanted = list(nodes)
+        if not wanted:
+            return {}
+        rows = connection.execute(node_query(wanted))
+        return {NodeId(level, idx): bytes(h) for level, idx, h in rows}
 
     return lookup
 
@@ -316,6 +326,19 @@ class Ledger:
         with self.database.read() as connection:
             rows = connection.execute(select(ledger_checkpoint).order_by(ledger_checkpoint.c.tree_size))
             return [SignedCheckpoint(r.tree_size, bytes(r.root_hash), r.note, r.signed_at) for r in rows]
+
+    def checkpoint_covering(self, seq: int) -> SignedCheckpoint | None:
+        """The newest signed checkpoint that includes entry ``seq``, if any."""
+        with self.database.read() as connection:
+            row = connection.execute(
+                select(ledger_checkpoint)
+                .where(ledger_checkpoint.c.tree_size > seq)
+                .order_by(ledger_checkpoint.c.tree_size.desc())
+                .limit(1)
+            ).one_or_none()
+        if row is None:
+            return None
+        return SignedCheckpoint(row.tree_size, bytes(row.root_hash), row.note, row.signed_at)
 
     def leaf(self, seq: int) -> bytes:
         """The exact leaf bytes of ``seq``."""

@@ -301,3 +301,16 @@ class TestPublication:
         runtime.ledger.checkpoint()
         assert not stale.exists()
         assert (publisher.directory / "latest.checkpoint").stat().st_mode & 0o044 == 0o044
+
+
+class TestQueryPlans:
+    def test_node_lookup_uses_the_primary_key(self, runtime: Runtime) -> None:
+        """Tree-node lookups search the (level, idx) index instead of scanning ledger_node."""
+        from custos.ledger.merkle import NodeId
+        from custos.ledger.service import node_query
+
+        query = node_query([NodeId(0, 0), NodeId(0, 1), NodeId(1, 0)])
+        sql = str(query.compile(runtime.database.engine, compile_kwargs={"literal_binds": True}))
+        with runtime.database.read() as connection:
+            plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN ledger_node" not in plan and "USING INDEX" in plan, plan

@@ -1,0 +1,1 @@
+"""Benchmarks for custos (run with ``uv run python -m bench.<name>``)."""
