@@ -1,4 +1,5 @@
 # Every target runs through uv; if uv is missing it is installed with pip first.
+# Targets sync once, then run with --no-sync so a run never changes the environment.
 UV ?= $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := $(shell python3 -m pip install --quiet uv==0.13.8 >/dev/null 2>&1; command -v uv || echo "python3 -m uv")
@@ -10,19 +11,19 @@ sync:
 	$(UV) sync --frozen
 
 demo: sync
-	$(UV) run custos demo
+	$(UV) run --no-sync custos demo
 
 lint: sync
-	$(UV) run ruff check src tests bench
-	$(UV) run ruff format --check src tests bench
+	$(UV) run --no-sync ruff check src tests bench
+	$(UV) run --no-sync ruff format --check src tests bench
 
 typecheck: sync
-	$(UV) run mypy
+	$(UV) run --no-sync mypy
 
 unit: sync
-	$(UV) run pytest
+	$(UV) run --no-sync pytest
 
 test: lint typecheck unit
 
 bench: sync
-	$(UV) run python -m bench.ledger
+	$(UV) run --no-sync python -m bench.ledger

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from custos.cli import demo, ledger
+from custos.cli import demo, ledger, match
 from custos.cli.common import State
 from custos.errors import Error
 from custos.runtime import initialize
@@ -27,6 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(match.master_app, name="master")
+app.command("match")(match.match)
 app.command("demo")(demo.run_demo)
 
 DirOption = Annotated[
@@ -63,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app(args=list(argv) if argv is not None else None, prog_name="custos", standalone_mode=False)
     except Error as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc.diagnostics()}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/red] {exc.diagnostics()}", highlight=False, soft_wrap=True)
         return 1
     except typer.Exit as exc:
         return exc.exit_code
@@ -71,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except typer.TyperException as exc:  # usage errors: exit 2, with the message
         if exc.format_message():
-            Console(stderr=True).print(f"[red]error:[/red] {exc.format_message()}", highlight=False)
+            Console(stderr=True).print(
+                f"[red]error:[/red] {exc.format_message()}", highlight=False, soft_wrap=True
+            )
         return exc.exit_code
     return 0
 

@@ -1,0 +1,151 @@
+"""``custos master load`` and ``custos match`` (interchange.md section 4).
+
+The engine runs on its own here, without envelope or statute checks, for
+accuracy assessments and benchmarks.  ``match`` reads only the identity and
+address columns of the request file, writes ``record_id, code, reason``,
+shows a progress bar on a terminal and ends with counts by code and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from custos.matching.engine import MatchEngine, prepare
+from custos.matching.index import MasterIndex, build_index
+from custos.matching.models import MatchRequest
+from custos.matching.tabular import (
+    REQUEST_IDENTITY,
+    REQUEST_REQUIRED,
+    check_columns,
+    scan_sql,
+    select_columns,
+)
+
+master_app = typer.Typer(help="Build the master index the engine matches against.", no_args_is_help=True)
+
+MemoryOption = Annotated[str, typer.Option(help="DuckDB memory limit, e.g. 4GB.")]
+ThreadsOption = Annotated[int, typer.Option(help="DuckDB threads.")]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 20_000
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=not console.is_terminal,
+    )  # fmt: skip
+
+
+@master_app.command("load")
+def load(
+    master: Annotated[Path, typer.Argument(help="Master extract, CSV or Parquet.")],
+    into: Annotated[Path, typer.Option("--into", help="Index file to build (replaced if present).")],
+    memory_limit: MemoryOption = "4GB",
+    threads: ThreadsOption = 2,
+) -> None:
+    """Build the on-disk master index from an extract."""
+    console = Console(stderr=True)
+    with _progress(console) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(label: str, rows: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(f"standardizing {label}", total=None)
+            progress.advance(tasks[label], rows)
+
+        info = build_index(master, into, memory_limit=memory_limit, threads=threads, progress=advance)
+    Console().print(
+        f"Indexed {info.taxpayers:,} taxpayers from {info.source_rows:,} rows of {master} into {into}\n"
+        f"  rows rejected (bad TIN or tax year): {info.rejected_rows:,}\n"
+        f"  snapshot {info.snapshot_id}\n  normalizer {info.normalizer_version}"
+    )
+
+
+def _safe_cell(value: str) -> str:
+    """Neutralize spreadsheet formulas in anything echoed back (CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def match(
+    master: Annotated[Path, typer.Option("--master", help="Master index, or a CSV/Parquet extract.")],
+    requests: Annotated[Path, typer.Option("--requests", help="Request file, CSV or Parquet.")],
+    out: Annotated[Path, typer.Option("--out", help="Results CSV: record_id, code, reason.")],
+    memory_limit: MemoryOption = "4GB",
+    threads: ThreadsOption = 2,
+) -> None:
+    """Match requests against the master file and write one result per request."""
+    console = Console(stderr=True)
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+    reader = duckdb.connect()
+    columns = check_columns(reader, requests, REQUEST_REQUIRED, REQUEST_IDENTITY + _OTHER_REQUEST_COLUMNS)
+    if master.suffix.lower() in {".csv", ".parquet"}:
+        scratch = tempfile.TemporaryDirectory(prefix="custos-index-")
+        index_path = Path(scratch.name) / "master.duckdb"
+        console.print(f"Building a temporary index from {master} ...")
+        build_index(master, index_path, memory_limit=memory_limit, threads=threads)
+    else:
+        index_path = master
+    index = MasterIndex(index_path, memory_limit=memory_limit, threads=threads)
+    engine = MatchEngine(index)
+    counts: Counter[tuple[str, str]] = Counter()
+    seen: set[str] = set()
+    try:
+        total = reader.execute(f"SELECT count(*) FROM {scan_sql(requests)}").fetchall()[0][0]
+        stream = reader.sql(
+            f"SELECT {select_columns(columns, REQUEST_IDENTITY)} FROM {scan_sql(requests)}"
+        ).to_arrow_reader(BATCH)
+        with out.open("w", newline="", encoding="utf-8") as handle, _progress(console) as progress:
+            writer = csv.writer(handle)
+            writer.writerow(["record_id", "code", "reason"])
+            task = progress.add_task("matching", total=total)
+            for batch in stream:
+                rows = batch.to_pylist()
+                prepared = [prepare(row) for row in rows]
+                prepared = [_flag_duplicate(p, seen) for p in prepared]
+                for decision in engine.match_batch(prepared):
+                    writer.writerow(
+                        [_safe_cell(decision.record_id), decision.code.value, decision.reason.value]
+                    )
+                    counts[(decision.code.value, decision.reason.value)] += 1
+                progress.advance(task, len(rows))
+    finally:
+        index.close()
+        reader.close()
+        if scratch is not None:
+            scratch.cleanup()
+    _summary(Console(), counts, out, index.info.snapshot_id)
+
+
+_OTHER_REQUEST_COLUMNS = (
+    "tin", "a_number", "removal_order_date", "removal_order_case_number", "investigation_id",
+    "statute", "reason", "taxable_periods", "recipients",
+)  # fmt: skip
+
+
+def _flag_duplicate(request: MatchRequest, seen: set[str]) -> MatchRequest:
+    """A record_id seen earlier in the file makes this record malformed (ids must be unique)."""
+    if request.record_id and request.record_id in seen:
+        return replace(request, defects=(*request.defects, "record_id repeats an earlier record"))
+    seen.add(request.record_id)
+    return request
+
+
+def _summary(console: Console, counts: Counter[tuple[str, str]], out: Path, snapshot: str) -> None:
+    table = Table("code", "reason", "records", title=f"Results written to {out}")
+    for (code, reason), number in sorted(counts.items()):
+        table.add_row(code, reason, f"{number:,}")
+    table.add_section()
+    table.add_row("total", "", f"{sum(counts.values()):,}")
+    console.print(table)
+    console.print(f"master snapshot {snapshot}")

@@ -1,0 +1,1 @@
+"""The matching engine: confirm the right person at the right address, and nobody else."""
