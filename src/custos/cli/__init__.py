@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from custos.cli import demo, ledger, match
+from custos.cli import demo, ledger, match, synth
 from custos.cli.common import State
 from custos.errors import Error
 from custos.runtime import initialize
@@ -29,6 +29,7 @@ app = typer.Typer(
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(match.master_app, name="master")
 app.command("match")(match.match)
+app.command("synth")(synth.run_synth)
 app.command("demo")(demo.run_demo)
 
 DirOption = Annotated[

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,8 +147,14 @@ def _standardize_distinct(
     convert: Callable[[Iterable[tuple[str, ...]]], pa.Table],
     progress: Progress | None,
     label: str,
+    workers: int,
 ) -> None:
-    """Standardize each distinct value combination once, a page at a time (bounded memory)."""
+    """Standardize each distinct value combination once, a page at a time.
+
+    Pages go to ``workers`` processes (standardization is pure Python and
+    CPU-bound) with at most two pages per worker in flight, so memory stays
+    bounded whatever the size of the master file.
+    """
     connection.execute(
         f"CREATE TEMP TABLE distinct_{table} AS "
         f"SELECT row_number() OVER () AS rid, * FROM (SELECT DISTINCT {columns} FROM record)"
@@ -154,16 +163,34 @@ def _standardize_distinct(
     connection.register("chunk", convert([]))
     connection.execute(f"CREATE TABLE {table} AS SELECT * FROM chunk")
     connection.unregister("chunk")
-    for start in range(1, total + 1, BATCH_ROWS):
-        rows = connection.execute(
-            f"SELECT {columns} FROM distinct_{table} WHERE rid BETWEEN ? AND ?",
-            [start, start + BATCH_ROWS - 1],
-        ).fetchall()
-        connection.register("chunk", convert(rows))
+
+    def pages() -> Iterator[list[tuple[str, ...]]]:
+        for start in range(1, total + 1, BATCH_ROWS):
+            yield connection.execute(
+                f"SELECT {columns} FROM distinct_{table} WHERE rid BETWEEN ? AND ?",
+                [start, start + BATCH_ROWS - 1],
+            ).fetchall()
+
+    def store(chunk: pa.Table) -> None:
+        connection.register("chunk", chunk)
         connection.execute(f"INSERT INTO {table} SELECT * FROM chunk")
         connection.unregister("chunk")
         if progress:
-            progress(label, len(rows))
+            progress(label, chunk.num_rows)
+
+    if workers <= 1 or total <= BATCH_ROWS:
+        for page in pages():
+            store(convert(page))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending: deque[Future[pa.Table]] = deque()
+            for page in pages():
+                pending.append(pool.submit(convert, page))
+                if len(pending) >= 2 * workers:
+                    store(pending.popleft().result())
+            while pending:
+                store(pending.popleft().result())
     connection.execute(f"DROP TABLE distinct_{table}")
 
 
@@ -173,9 +200,14 @@ def build_index(
     *,
     memory_limit: str = "4GB",
     threads: int = 2,
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> IndexInfo:
-    """Build the index at ``target`` from the extract at ``source`` (CSV or Parquet)."""
+    """Build the index at ``target`` from the extract at ``source`` (CSV or Parquet).
+
+    ``workers`` processes standardize names and addresses (default: one per CPU).
+    """
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     scratch = target.with_name(target.name + ".building")
     scratch.unlink(missing_ok=True)
     connection = _connect(scratch, memory_limit, threads)
@@ -214,9 +246,9 @@ def build_index(
         ).fetchall()[0][0]
         connection.execute("DROP TABLE raw")
         _standardize_distinct(connection, columns="a1, a2, ci, st, zi", table="addr", convert=_address_rows,
-                              progress=progress, label="addresses")  # fmt: skip
+                              progress=progress, label="addresses", workers=workers)  # fmt: skip
         _standardize_distinct(connection, columns="gn, mn, sn, sx", table="person_name", convert=_name_rows,
-                              progress=progress, label="names")  # fmt: skip
+                              progress=progress, label="names", workers=workers)  # fmt: skip
         connection.execute(
             """
             CREATE TABLE taxpayer AS
