@@ -68,7 +68,8 @@ def load(
     Console().print(
         f"Indexed {info.taxpayers:,} taxpayers from {info.source_rows:,} rows of {master} into {into}\n"
         f"  rows rejected (bad TIN or tax year): {info.rejected_rows:,}\n"
-        f"  snapshot {info.snapshot_id}\n  normalizer {info.normalizer_version}"
+        f"  snapshot {info.snapshot_id}\n  normalizer {info.normalizer_version}",
+        soft_wrap=True,
     )
 
 
@@ -148,4 +149,4 @@ def _summary(console: Console, counts: Counter[tuple[str, str]], out: Path, snap
     table.add_section()
     table.add_row("total", "", f"{sum(counts.values()):,}")
     console.print(table)
-    console.print(f"master snapshot {snapshot}")
+    console.print(f"master snapshot {snapshot}", soft_wrap=True)
