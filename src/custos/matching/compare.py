@@ -5,7 +5,8 @@ Levels, strongest first, and what they mean:
 * surname: ``exact`` (same folded surname), ``token_set`` (same tokens in any
   order: GARCIA MARQUEZ / MARQUEZ GARCIA), ``joined`` (GARCIAMARQUEZ),
   ``token_subset`` (only the paternal or only the maternal surname given),
-  ``fuzzy`` (a typo: Jaro-Winkler at or above the strong threshold),
+  ``fuzzy`` (a typo: Jaro-Winkler at or above the strong threshold, or one
+  edit in a surname of at least ``one_edit_min_length`` letters),
   ``phonetic`` (sounds alike; never enough to confirm), ``disagree``.
 * given name: ``exact``, ``compound_token`` (Juan Carlos / Carlos),
   ``nickname`` (Bill / William, Pepe / José: one is a listed nickname of the
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from custos.matching.thresholds import MatchThresholds
 from custos.standardize.models import StandardName
@@ -50,6 +51,11 @@ def _similarity(a: str, b: str) -> float:
     return float(JaroWinkler.similarity(a, b)) if a and b else 0.0
 
 
+def _one_edit(a: str, b: str, min_length: int) -> bool:
+    """One typing error (insert, delete, substitute or swap two letters) in a long enough name."""
+    return min(len(a), len(b)) >= min_length and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
 def compare_surname(a: StandardName, b: StandardName, thresholds: MatchThresholds) -> str:
     """Agreement level of two surnames."""
     if not a.surname_tokens or not b.surname_tokens:
@@ -63,7 +69,9 @@ def compare_surname(a: StandardName, b: StandardName, thresholds: MatchThreshold
         return "joined"
     if (set_a < set_b or set_b < set_a) and len(min(set_a, set_b, key=len)) >= 1:
         return "token_subset"
-    if _similarity(a.surname_joined, b.surname_joined) >= thresholds.name_fuzzy_strong:
+    if _similarity(a.surname_joined, b.surname_joined) >= thresholds.name_fuzzy_strong or _one_edit(
+        a.surname_joined, b.surname_joined, thresholds.one_edit_min_length
+    ):
         return "fuzzy"
     if phonetic_key(a.surname_joined) == phonetic_key(b.surname_joined):
         return "phonetic"

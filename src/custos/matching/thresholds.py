@@ -19,6 +19,10 @@ class MatchThresholds:
     name_fuzzy_possible: float = 0.85
     """Jaro-Winkler at or above which a different-looking name could still be meant."""
 
+    one_edit_min_length: int = 6
+    """A surname this long or longer with one typing error (OSA distance 1) is a typo of
+    the same surname; shorter surnames are too easily another family's name."""
+
     no_dob_max_same_name: int = 1
     """Without a date of birth, confirm only if at most this many taxpayers in the
     whole master file carry the same given name and surname (the candidate included)."""
