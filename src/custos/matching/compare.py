@@ -65,15 +65,16 @@ def compare_surname(a: StandardName, b: StandardName, thresholds: MatchThreshold
     set_a, set_b = set(a.surname_tokens), set(b.surname_tokens)
     if set_a == set_b:
         return "token_set"
-    if a.surname_joined == b.surname_joined:
+    joined_a, joined_b = a.surname_joined, b.surname_joined
+    if joined_a == joined_b:
         return "joined"
-    if (set_a < set_b or set_b < set_a) and len(min(set_a, set_b, key=len)) >= 1:
+    if set_a < set_b or set_b < set_a:
         return "token_subset"
-    if _similarity(a.surname_joined, b.surname_joined) >= thresholds.name_fuzzy_strong or _one_edit(
-        a.surname_joined, b.surname_joined, thresholds.one_edit_min_length
+    if _similarity(joined_a, joined_b) >= thresholds.name_fuzzy_strong or _one_edit(
+        joined_a, joined_b, thresholds.one_edit_min_length
     ):
         return "fuzzy"
-    if phonetic_key(a.surname_joined) == phonetic_key(b.surname_joined):
+    if phonetic_key(joined_a) == phonetic_key(joined_b):
         return "phonetic"
     return "disagree"
 

@@ -30,6 +30,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rapidfuzz.distance import JaroWinkler
+
 from custos.matching.compare import (
     POSSIBLE_GIVEN,
     POSSIBLE_SURNAME,
@@ -159,8 +161,13 @@ def decide(
     problem = _insufficient(request)
     if problem is not None:
         return result(MatchCode.NOT_CONFIRMED, Reason.INSUFFICIENT_IDENTIFIERS, detail=problem)
-    evidence = tuple(evaluate(request, c, stats, thresholds) for c in candidates)
-    here = [e for e in evidence if e.same_delivery_point]
+    # Compare the people at the delivery point first; other units of the building only
+    # matter when nobody here is the named person (to tell a unit mismatch).
+    dp_key = request.address.delivery_point_key
+    evidence = tuple(
+        evaluate(request, c, stats, thresholds) for c in candidates if c.delivery_point_key == dp_key
+    )
+    here = list(evidence)
     named = [e for e in here if e.named_person]
     if len(named) > 1:
         by_id = {c.taxpayer_id: c for c in candidates}
@@ -169,6 +176,11 @@ def decide(
         reason = Reason.AMBIGUOUS_NAME if len(names) == 1 else Reason.AMBIGUOUS_HOUSEHOLD
         return result(MatchCode.PENDING_REVIEW, reason, detail=f"{len(named)} taxpayers fit the name here")
     if not named:
+        evidence += tuple(
+            evaluate(request, c, stats, thresholds)
+            for c in candidates
+            if c.delivery_point_key != dp_key and _could_share_surname(request, c)
+        )
         return _not_here(evidence, here, stats, result)
     chosen = named[0]
     others = [e for e in here if e is not chosen and e.possibly_named]
@@ -183,6 +195,14 @@ def decide(
         return result(MatchCode.PENDING_REVIEW, Reason.INSUFFICIENT_IDENTIFIERS, chosen.taxpayer_id,
                       "the master record has no date of birth to compare")  # fmt: skip
     return result(MatchCode.CONFIRMED, Reason.MATCH, chosen.taxpayer_id)
+
+
+def _could_share_surname(request: MatchRequest, candidate: Candidate) -> bool:
+    """A cheap filter before a full comparison: a shared surname token, a swap, or a close spelling."""
+    wanted = set(request.name.surname_tokens)
+    if wanted & set(candidate.name.surname_tokens) or wanted & set(candidate.name.given_tokens):
+        return True
+    return bool(JaroWinkler.similarity(request.name.surname_joined, candidate.name.surname_joined) >= 0.8)
 
 
 def _no_dob_risk(chosen: CandidateEvidence, stats: NameStatistics, thresholds: MatchThresholds) -> str:
