@@ -133,11 +133,27 @@ def _insufficient(request: MatchRequest) -> str | None:
         return ", ".join(request.defects)
     if not request.name.surname_tokens or not request.name.given_tokens:
         return "name incomplete"
-    if address.kind is AddressKind.UNPARSEABLE or UNUSABLE_ADDRESS & set(address.problems):
-        return "address is not a delivery point: " + ", ".join(sorted(set(address.problems)))
+    problems = _blocking_problems(address.problems, has_zip=bool(address.zip5))
+    if address.kind is AddressKind.UNPARSEABLE or UNUSABLE_ADDRESS & problems:
+        return "address is not a delivery point: " + ", ".join(sorted(problems))
     if not address.zip5 and not (address.city and address.state):
         return "address has neither ZIP nor city and state"
     return None
+
+
+def _blocking_problems(problems: Sequence[str], *, has_zip: bool) -> set[str]:
+    """Address problems that stop a confirmation.
+
+    A valid ZIP with house number and street identifies the delivery point, so a blank
+    city or state alone does not make the address incomplete for matching (the request
+    policy may still reject it under the agreement).
+    """
+    found = set(problems)
+    if has_zip and not found & {"UNKNOWN_ZIP", "INVALID_ZIP", "NO_ZIP"}:
+        found -= {"NO_CITY", "NO_STATE"}
+        if not found & {"NO_PRIMARY_NUMBER", "NO_STREET", "UNPARSEABLE", "PLACEHOLDER"}:
+            found.discard("INCOMPLETE")
+    return found
 
 
 def _is_exact(evidence: CandidateEvidence) -> bool:

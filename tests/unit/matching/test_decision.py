@@ -38,6 +38,8 @@ CASES = [
      address_line2="Apt 2", city="Springfield", state="IL", zip="62701"), "CONFIRMED", "MATCH"),
     ("surname_typo_swapped_letters", dict(given_name="Ana", surname="Zabrsikie", dob="1980-02-03", address_line1="45 Elm St",
      address_line2="Apt 2", city="Springfield", state="IL", zip="62701"), "CONFIRMED", "MATCH"),
+    ("blank_city_and_state_with_zip", dict(given_name="Ana", surname="Zabriskie", dob="1980-02-03", address_line1="45 Elm St",
+     address_line2="Apt 2", city="", state="", zip="62701"), "CONFIRMED", "MATCH"),
     ("relative_not_the_named_person", dict(given_name="Pedro", surname="Garcia Marquez", dob="1977-01-01",
      address_line1="500 Calle del Sol", city="San Juan", state="PR", zip="00901"), "NOT_CONFIRMED", "NAME_MISMATCH"),
     ("dob_conflict", dict(given_name="Ana", surname="Zabriskie", dob="1955-11-11", address_line1="45 Elm St",
