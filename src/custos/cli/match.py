@@ -36,6 +36,10 @@ master_app = typer.Typer(help="Build the master index the engine matches against
 
 MemoryOption = Annotated[str, typer.Option(help="DuckDB memory limit, e.g. 4GB.")]
 ThreadsOption = Annotated[int, typer.Option(help="DuckDB threads.")]
+_OTHER_REQUEST_COLUMNS = (
+    "tin", "a_number", "removal_order_date", "removal_order_case_number", "investigation_id",
+    "statute", "reason", "taxable_periods", "recipients",
+)  # fmt: skip
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 20_000
 
@@ -126,12 +130,6 @@ def match(
         if scratch is not None:
             scratch.cleanup()
     _summary(Console(), counts, out, index.info.snapshot_id)
-
-
-_OTHER_REQUEST_COLUMNS = (
-    "tin", "a_number", "removal_order_date", "removal_order_case_number", "investigation_id",
-    "statute", "reason", "taxable_periods", "recipients",
-)  # fmt: skip
 
 
 def _flag_duplicate(request: MatchRequest, seen: set[str]) -> MatchRequest:
