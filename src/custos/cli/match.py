@@ -9,6 +9,7 @@ shows a progress bar on a terminal and ends with counts by code and reason.
 from __future__ import annotations
 
 import csv
+import os
 import tempfile
 from collections import Counter
 from dataclasses import replace
@@ -36,6 +37,8 @@ master_app = typer.Typer(help="Build the master index the engine matches against
 
 MemoryOption = Annotated[str, typer.Option(help="DuckDB memory limit, e.g. 4GB.")]
 ThreadsOption = Annotated[int, typer.Option(help="DuckDB threads.")]
+DEFAULT_WORKERS = os.cpu_count() or 1
+WorkersOption = Annotated[int, typer.Option(help="Processes standardizing names and addresses.")]
 _OTHER_REQUEST_COLUMNS = (
     "tin", "a_number", "removal_order_date", "removal_order_case_number", "investigation_id",
     "statute", "reason", "taxable_periods", "recipients",
@@ -57,6 +60,7 @@ def load(
     into: Annotated[Path, typer.Option("--into", help="Index file to build (replaced if present).")],
     memory_limit: MemoryOption = "4GB",
     threads: ThreadsOption = 2,
+    workers: WorkersOption = DEFAULT_WORKERS,
 ) -> None:
     """Build the on-disk master index from an extract."""
     console = Console(stderr=True)
@@ -68,7 +72,9 @@ def load(
                 tasks[label] = progress.add_task(f"standardizing {label}", total=None)
             progress.advance(tasks[label], rows)
 
-        info = build_index(master, into, memory_limit=memory_limit, threads=threads, progress=advance)
+        info = build_index(
+            master, into, memory_limit=memory_limit, threads=threads, workers=workers, progress=advance
+        )
     Console().print(
         f"Indexed {info.taxpayers:,} taxpayers from {info.source_rows:,} rows of {master} into {into}\n"
         f"  rows rejected (bad TIN or tax year): {info.rejected_rows:,}\n"
@@ -98,7 +104,7 @@ def match(
         scratch = tempfile.TemporaryDirectory(prefix="custos-index-")
         index_path = Path(scratch.name) / "master.duckdb"
         console.print(f"Building a temporary index from {master} ...")
-        build_index(master, index_path, memory_limit=memory_limit, threads=threads)
+        build_index(master, index_path, memory_limit=memory_limit, threads=threads, workers=DEFAULT_WORKERS)
     else:
         index_path = master
     index = MasterIndex(index_path, memory_limit=memory_limit, threads=threads)

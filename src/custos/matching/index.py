@@ -200,14 +200,15 @@ def build_index(
     *,
     memory_limit: str = "4GB",
     threads: int = 2,
-    workers: int | None = None,
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> IndexInfo:
     """Build the index at ``target`` from the extract at ``source`` (CSV or Parquet).
 
-    ``workers`` processes standardize names and addresses (default: one per CPU).
+    ``workers`` processes standardize names and addresses.  They are started with
+    "spawn" (forking a process that runs DuckDB threads is unsafe), so a script that
+    asks for more than one must guard its entry point with ``if __name__ == "__main__"``.
     """
-    workers = workers if workers is not None else (os.cpu_count() or 1)
     scratch = target.with_name(target.name + ".building")
     scratch.unlink(missing_ok=True)
     connection = _connect(scratch, memory_limit, threads)
