@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,11 @@ class State:
         """The data directory: a command's own --dir, the global one, env, default."""
         return resolve_data_dir(override or self.data_dir)
 
-    def open(self) -> Runtime:
-        """Open the installation in the data directory."""
-        return Runtime.open(Settings.load(self.resolve()))
+    @contextmanager
+    def runtime(self) -> Iterator[Runtime]:
+        """The installation in the data directory, closed again afterwards."""
+        opened = Runtime.open(Settings.load(self.resolve()))
+        try:
+            yield opened
+        finally:
+            opened.close()

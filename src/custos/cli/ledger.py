@@ -29,8 +29,7 @@ def _operator() -> Actor:
 def status(ctx: typer.Context) -> None:
     """Show the tree size, root, newest checkpoint and any integrity alarm."""
     state: State = ctx.obj
-    runtime = state.open()
-    try:
+    with state.runtime() as runtime:
         head = runtime.ledger.head()
         checkpoints = runtime.ledger.checkpoints()
         newest = checkpoints[-1] if checkpoints else None
@@ -49,31 +48,23 @@ def status(ctx: typer.Context) -> None:
                 indent=2,
             )
         )
-    finally:
-        runtime.close()
 
 
 @app.command("checkpoint")
 def checkpoint(ctx: typer.Context) -> None:
     """Audit all stored history, then sign and publish a checkpoint now."""
     state: State = ctx.obj
-    runtime = state.open()
-    try:
+    with state.runtime() as runtime:
         signed = runtime.ledger.checkpoint(full_audit=True)
         print(signed.note, end="")
-    finally:
-        runtime.close()
 
 
 @app.command("audit")
 def audit(ctx: typer.Context) -> None:
     """Re-verify the stored ledger in place; exit 1 if anything fails."""
     state: State = ctx.obj
-    runtime = state.open()
-    try:
+    with state.runtime() as runtime:
         report = runtime.ledger.audit()
-    finally:
-        runtime.close()
     print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
     raise typer.Exit(0 if report.ok else 1)
 
@@ -82,11 +73,8 @@ def audit(ctx: typer.Context) -> None:
 def export(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="Bundle directory.")]) -> None:
     """Write an auditor bundle: entries, checkpoints, keys, verifier and instructions."""
     state: State = ctx.obj
-    runtime = state.open()
-    try:
+    with state.runtime() as runtime:
         result = export_bundle(runtime.ledger, directory, _operator())
-    finally:
-        runtime.close()
     Console().print(
         f"Exported {result.entries} entries and {result.checkpoints} checkpoints to {directory}"
         + ("" if result.audited else " [red](the ledger is alarmed: no new checkpoint)[/red]")
@@ -117,12 +105,9 @@ def prove(
 ) -> None:
     """Write a c2sp.org/tlog-proof@v1 inclusion proof for SEQ, and the leaf beside it."""
     state: State = ctx.obj
-    runtime = state.open()
-    try:
+    with state.runtime() as runtime:
         text = tlog_proof(runtime.ledger, seq)
         leaf = runtime.ledger.leaf(seq)
-    finally:
-        runtime.close()
     out = out or Path(f"{seq}.tlog-proof")
     leaf_path = out.with_suffix(".leaf")
     write_atomically(out, text.encode("utf-8"))
@@ -148,10 +133,7 @@ def consistency(
 ) -> None:
     """Write a consistency proof from the checkpoint at OLD_SIZE to the newest one."""
     state: State = ctx.obj
-    runtime = state.open()
-    try:
+    with state.runtime() as runtime:
         text = consistency_file(runtime.ledger, old_size)
-    finally:
-        runtime.close()
     write_atomically(out, text.encode("utf-8"))
     Console().print(f"Wrote {out}")
