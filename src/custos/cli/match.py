@@ -12,7 +12,6 @@ import csv
 import os
 import tempfile
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -22,9 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from custos.matching.engine import MatchEngine, prepare
-from custos.matching.index import MasterIndex, build_index
-from custos.matching.models import MatchRequest
+from custos.matching.batch import BatchMatcher
+from custos.matching.index import build_index
 from custos.matching.tabular import (
     REQUEST_IDENTITY,
     REQUEST_REQUIRED,
@@ -32,6 +30,7 @@ from custos.matching.tabular import (
     scan_sql,
     select_columns,
 )
+from custos.matching.workers import relax_garbage_collector
 
 master_app = typer.Typer(help="Build the master index the engine matches against.", no_args_is_help=True)
 
@@ -44,7 +43,7 @@ _OTHER_REQUEST_COLUMNS = (
     "statute", "reason", "taxable_periods", "recipients",
 )  # fmt: skip
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-BATCH = 20_000
+BATCH = 10_000
 
 
 def _progress(console: Console) -> Progress:
@@ -63,6 +62,7 @@ def load(
     workers: WorkersOption = DEFAULT_WORKERS,
 ) -> None:
     """Build the on-disk master index from an extract."""
+    relax_garbage_collector()
     console = Console(stderr=True)
     with _progress(console) as progress:
         tasks: dict[str, TaskID] = {}
@@ -89,13 +89,16 @@ def _safe_cell(value: str) -> str:
 
 
 def match(
+    *,
     master: Annotated[Path, typer.Option("--master", help="Master index, or a CSV/Parquet extract.")],
     requests: Annotated[Path, typer.Option("--requests", help="Request file, CSV or Parquet.")],
     out: Annotated[Path, typer.Option("--out", help="Results CSV: record_id, code, reason.")],
     memory_limit: MemoryOption = "4GB",
     threads: ThreadsOption = 2,
+    workers: WorkersOption = DEFAULT_WORKERS,
 ) -> None:
     """Match requests against the master file and write one result per request."""
+    relax_garbage_collector()
     console = Console(stderr=True)
     scratch: tempfile.TemporaryDirectory[str] | None = None
     reader = duckdb.connect()
@@ -104,13 +107,17 @@ def match(
         scratch = tempfile.TemporaryDirectory(prefix="custos-index-")
         index_path = Path(scratch.name) / "master.duckdb"
         console.print(f"Building a temporary index from {master} ...")
-        build_index(master, index_path, memory_limit=memory_limit, threads=threads, workers=DEFAULT_WORKERS)
+        build_index(master, index_path, memory_limit=memory_limit, threads=threads, workers=workers)
     else:
         index_path = master
-    index = MasterIndex(index_path, memory_limit=memory_limit, threads=threads)
-    engine = MatchEngine(index)
     counts: Counter[tuple[str, str]] = Counter()
-    seen: set[str] = set()
+    try:
+        matcher = BatchMatcher(index_path, workers=workers, memory_limit=memory_limit, threads=threads)
+    except BaseException:
+        reader.close()
+        if scratch is not None:
+            scratch.cleanup()
+        raise
     try:
         total = reader.execute(f"SELECT count(*) FROM {scan_sql(requests)}").fetchall()[0][0]
         stream = reader.sql(
@@ -120,30 +127,19 @@ def match(
             writer = csv.writer(handle)
             writer.writerow(["record_id", "code", "reason"])
             task = progress.add_task("matching", total=total)
-            for batch in stream:
-                rows = batch.to_pylist()
-                prepared = [prepare(row) for row in rows]
-                prepared = [_flag_duplicate(p, seen) for p in prepared]
-                for decision in engine.match_batch(prepared):
+            for decisions in matcher.match(batch.to_pylist() for batch in stream):
+                for decision in decisions:
                     writer.writerow(
                         [_safe_cell(decision.record_id), decision.code.value, decision.reason.value]
                     )
                     counts[(decision.code.value, decision.reason.value)] += 1
-                progress.advance(task, len(rows))
+                progress.advance(task, len(decisions))
     finally:
-        index.close()
+        matcher.close()
         reader.close()
         if scratch is not None:
             scratch.cleanup()
-    _summary(Console(), counts, out, index.info.snapshot_id)
-
-
-def _flag_duplicate(request: MatchRequest, seen: set[str]) -> MatchRequest:
-    """A record_id seen earlier in the file makes this record malformed (ids must be unique)."""
-    if request.record_id and request.record_id in seen:
-        return replace(request, defects=(*request.defects, "record_id repeats an earlier record"))
-    seen.add(request.record_id)
-    return request
+    _summary(Console(), counts, out, matcher.index.info.snapshot_id)
 
 
 def _summary(console: Console, counts: Counter[tuple[str, str]], out: Path, snapshot: str) -> None:

@@ -93,9 +93,16 @@ def _weight(field_name: str, level: str, stats: NameStatistics) -> float:
 
 
 def evaluate(
-    request: MatchRequest, candidate: Candidate, stats: NameStatistics, thresholds: MatchThresholds
+    request: MatchRequest,
+    candidate: Candidate,
+    stats: NameStatistics,
+    thresholds: MatchThresholds,
+    delivery_point_key: str | None = None,
 ) -> CandidateEvidence:
-    """Compare the request with one candidate and classify it."""
+    """Compare the request with one candidate and classify it.
+
+    ``delivery_point_key`` is the request's, when the caller has it already (it is rebuilt per call).
+    """
     names: NameLevels = compare_names(request.name, candidate.name, thresholds)
     dob = compare_dob(request.dob, candidate.dob)
     levels = (("surname", names.surname), ("given", names.given), ("dob", dob),
@@ -118,7 +125,8 @@ def evaluate(
         fields += (FieldEvidence("order", "swapped", 0.0),)
     return CandidateEvidence(
         taxpayer_id=candidate.taxpayer_id,
-        same_delivery_point=candidate.delivery_point_key == request.address.delivery_point_key,
+        same_delivery_point=candidate.delivery_point_key
+        == (delivery_point_key or request.address.delivery_point_key),
         named_person=named,
         possibly_named=possible,
         score=round(sum(f.weight for f in fields), 2),
@@ -181,7 +189,7 @@ def decide(
     # matter when nobody here is the named person (to tell a unit mismatch).
     dp_key = request.address.delivery_point_key
     evidence = tuple(
-        evaluate(request, c, stats, thresholds) for c in candidates if c.delivery_point_key == dp_key
+        evaluate(request, c, stats, thresholds, dp_key) for c in candidates if c.delivery_point_key == dp_key
     )
     here = list(evidence)
     named = [e for e in here if e.named_person]
@@ -193,7 +201,7 @@ def decide(
         return result(MatchCode.PENDING_REVIEW, reason, detail=f"{len(named)} taxpayers fit the name here")
     if not named:
         evidence += tuple(
-            evaluate(request, c, stats, thresholds)
+            evaluate(request, c, stats, thresholds, dp_key)
             for c in candidates
             if c.delivery_point_key != dp_key and _could_share_surname(request, c)
         )

@@ -94,7 +94,7 @@ class MatchEngine:
     ) -> Decision:
         surname_count, given_count, same_name = counts
         key = name_key(request.name)
-        here = sum(1 for c in candidates if name_key(c.name) == key)
+        here = sum(1 for c in candidates if (c.name_key or name_key(c.name)) == key)
         stats = NameStatistics(self.index.info.taxpayers, surname_count, given_count, same_name,
                                max(same_name - here, 0))  # fmt: skip
         return decide(request, candidates, stats, self.thresholds, self.index.info.snapshot_id)

@@ -20,24 +20,31 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import shutil
-from collections import deque
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from custos.errors import Error
 from custos.matching.models import Candidate
 from custos.matching.tabular import MASTER_COLUMNS, MASTER_REQUIRED, check_columns, scan_sql, select_columns
+from custos.matching.workers import spawn_pool
 from custos.standardize.addresses import standardize_address
 from custos.standardize.models import NORMALIZER_VERSION, StandardName, Suffix
-from custos.standardize.names import standardize_name
+from custos.standardize.names import (
+    standardize_given_part,
+    standardize_suffix_field,
+    standardize_surname_part,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +70,14 @@ class IndexInfo:
     index_version: str
 
 
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Log how long a build stage took (the figures behind bench/README.md's stage table)."""
+    started = time.perf_counter()
+    yield
+    logger.info("index build: %s took %.1f s", name, time.perf_counter() - started)
+
+
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -82,56 +97,81 @@ def _connect(
 
 
 _TEXT, _TEXTS = pa.string(), pa.list_(pa.string())
-ADDRESS_SCHEMA = pa.schema(
+_ADDRESS_SCHEMA = pa.schema(
     [(n, _TEXT) for n in ("a1", "a2", "ci", "st", "zi", "dp_key", "street_key", "zip5", "kind")]
     + [("problems", _TEXTS)]
 )
-NAME_SCHEMA = pa.schema(
-    [(n, _TEXT) for n in ("gn", "mn", "sn", "sx", "given")]
-    + [("given_tokens", _TEXT)]
-    + [
-        ("middle", _TEXT),
-        ("surname", _TEXT),
-        ("surname_tokens", _TEXT),
-        ("suffix", _TEXT),
-        ("name_key", _TEXT),
-    ]
+_GIVEN_SCHEMA = pa.schema([(n, _TEXT) for n in ("gn", "mn", "given", "given_tokens", "middle", "gsx")])
+_SURNAME_SCHEMA = pa.schema(
+    [(n, _TEXT) for n in ("sn", "surname", "surname_tokens", "surname_joined", "ssx")]
 )
+_SUFFIX_SCHEMA = pa.schema([(n, _TEXT) for n in ("sx", "fsx")])
 
 
-def _address_rows(rows: Iterable[tuple[str, ...]]) -> pa.Table:
-    columns: dict[str, list[object]] = {
-        name: []
-        for name in ("a1", "a2", "ci", "st", "zi", "dp_key", "street_key", "zip5", "kind", "problems")
-    }
+def _suffix_text(suffix: Suffix | None) -> str | None:
+    return suffix.value if suffix else None
+
+
+def _addresses(rows: Iterable[tuple[str, ...]]) -> pa.Table:
+    out: list[tuple[object, ...]] = []
     for a1, a2, ci, st, zi in rows:
         address = standardize_address(a1 or None, a2 or None, ci or None, st or None, zi or None)
-        for name, value in zip(("a1", "a2", "ci", "st", "zi"), (a1, a2, ci, st, zi), strict=True):
-            columns[name].append(value)
-        columns["dp_key"].append(address.delivery_point_key)
-        columns["street_key"].append(address.street_key)
-        columns["zip5"].append(address.zip5)
-        columns["kind"].append(address.kind.value)
-        columns["problems"].append(list(address.problems))
-    return pa.table(columns, schema=ADDRESS_SCHEMA)
+        out.append((a1, a2, ci, st, zi, address.delivery_point_key, address.street_key, address.zip5,
+                    address.kind.value, list(address.problems)))  # fmt: skip
+    return _table(out, _ADDRESS_SCHEMA)
 
 
-def _name_rows(rows: Iterable[tuple[str, ...]]) -> pa.Table:
-    names = ("gn", "mn", "sn", "sx", "given", "given_tokens", "middle", "surname", "surname_tokens",
-             "suffix", "name_key")  # fmt: skip
-    columns: dict[str, list[object]] = {name: [] for name in names}
-    for gn, mn, sn, sx in rows:
-        name = standardize_name(gn or None, mn or None, sn or None, sx or None)
-        for key, value in zip(("gn", "mn", "sn", "sx"), (gn, mn, sn, sx), strict=True):
-            columns[key].append(value)
-        columns["given"].append(name.given)
-        columns["given_tokens"].append(" ".join(name.given_tokens))
-        columns["middle"].append(name.middle)
-        columns["surname"].append(name.surname)
-        columns["surname_tokens"].append(" ".join(name.surname_tokens))
-        columns["suffix"].append(name.suffix.value if name.suffix else None)
-        columns["name_key"].append(name_key(name))
-    return pa.table(columns, schema=NAME_SCHEMA)
+def _given_parts(rows: Iterable[tuple[str, ...]]) -> pa.Table:
+    out = []
+    for gn, mn in rows:
+        part = standardize_given_part(gn or None, mn or None)
+        out.append((gn, mn, part.given, " ".join(part.given_tokens), part.middle, _suffix_text(part.suffix)))
+    return _table(out, _GIVEN_SCHEMA)
+
+
+def _surname_parts(rows: Iterable[tuple[str, ...]]) -> pa.Table:
+    out = []
+    for (sn,) in rows:
+        part = standardize_surname_part(sn or None)
+        out.append((sn, part.surname, " ".join(part.surname_tokens), "".join(part.surname_tokens),
+                    _suffix_text(part.suffix)))  # fmt: skip
+    return _table(out, _SURNAME_SCHEMA)
+
+
+def _suffix_fields(rows: Iterable[tuple[str, ...]]) -> pa.Table:
+    return _table(
+        [(sx, _suffix_text(standardize_suffix_field(sx or None))) for (sx,) in rows], _SUFFIX_SCHEMA
+    )
+
+
+def _table(rows: Sequence[tuple[object, ...]], schema: pa.Schema) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema.names]
+    return pa.table({name: list(values) for name, values in zip(schema.names, columns, strict=True)},
+                    schema=schema)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One standardized lookup table of the index: distinct raw values in, standard values out."""
+
+    table: str
+    columns: str
+    label: str
+    convert: Callable[[Iterable[tuple[str, ...]]], pa.Table]
+    schema: pa.Schema
+
+
+# Names are standardized in parts (given+middle, surname, suffix field) and combined in SQL as
+# custos.standardize.names.combine_name_parts does: far fewer distinct values than full names.
+_PARTS = {
+    part.table: part
+    for part in (
+        _Part("addr", "a1, a2, ci, st, zi", "addresses", _addresses, _ADDRESS_SCHEMA),
+        _Part("given_part", "gn, mn", "given names", _given_parts, _GIVEN_SCHEMA),
+        _Part("surname_part", "sn", "surnames", _surname_parts, _SURNAME_SCHEMA),
+        _Part("suffix_part", "sx", "suffixes", _suffix_fields, _SUFFIX_SCHEMA),
+    )
+}
 
 
 def name_key(name: StandardName) -> str:
@@ -140,59 +180,57 @@ def name_key(name: StandardName) -> str:
     return f"{first}|{name.surname_joined}"
 
 
-def _standardize_distinct(
-    connection: duckdb.DuckDBPyConnection,
-    *,
-    columns: str,
-    table: str,
-    convert: Callable[[Iterable[tuple[str, ...]]], pa.Table],
-    progress: Progress | None,
-    label: str,
-    workers: int,
+def _convert_page(table: str, source: str, target: str) -> tuple[str, int]:
+    """Standardize one page file of distinct raw values into a page file of results (in a worker)."""
+    raw = pq.read_table(source, columns=[c.strip() for c in _PARTS[table].columns.split(",")])
+    rows = zip(*(column.to_pylist() for column in raw.columns), strict=True)
+    result = _PARTS[table].convert(rows)
+    pq.write_table(result, target)
+    return table, result.num_rows
+
+
+def _standardize_parts(
+    connection: duckdb.DuckDBPyConnection, pages: Path, workers: int, progress: Progress | None
 ) -> None:
-    """Standardize each distinct value combination once, a page at a time.
+    """Standardize every distinct address and name part once, in pages, on ``workers`` processes.
 
-    Pages go to ``workers`` processes (standardization is pure Python and
-    CPU-bound) with at most two pages per worker in flight, so memory stays
-    bounded whatever the size of the master file.
+    Each table's distinct raw values are written to parquet pages of BATCH_ROWS
+    rows; workers read a page file and write a result file, so the parent only
+    schedules (no rows pass through it), and memory stays bounded by the page size.
     """
-    connection.execute(
-        f"CREATE TEMP TABLE distinct_{table} AS "
-        f"SELECT row_number() OVER () AS rid, * FROM (SELECT DISTINCT {columns} FROM record)"
-    )
-    total = connection.execute(f"SELECT count(*) FROM distinct_{table}").fetchall()[0][0]
-    connection.register("chunk", convert([]))
-    connection.execute(f"CREATE TABLE {table} AS SELECT * FROM chunk")
-    connection.unregister("chunk")
+    tasks: list[tuple[str, str, str]] = []
+    for part in _PARTS.values():
+        folder = pages / part.table
+        connection.execute(
+            f"COPY (SELECT *, (row_number() OVER () - 1) // {BATCH_ROWS} AS page "
+            f"FROM (SELECT DISTINCT {part.columns} FROM record)) "
+            f"TO '{folder}' (FORMAT parquet, PARTITION_BY (page))"
+        )
+        for number, source in enumerate(sorted(folder.glob("page=*/*.parquet"))):
+            tasks.append((part.table, str(source), str(pages / f"{part.table}-{number}.parquet")))
+    labels = {part.table: part.label for part in _PARTS.values()}
 
-    def pages() -> Iterator[list[tuple[str, ...]]]:
-        for start in range(1, total + 1, BATCH_ROWS):
-            yield connection.execute(
-                f"SELECT {columns} FROM distinct_{table} WHERE rid BETWEEN ? AND ?",
-                [start, start + BATCH_ROWS - 1],
-            ).fetchall()
-
-    def store(chunk: pa.Table) -> None:
-        connection.register("chunk", chunk)
-        connection.execute(f"INSERT INTO {table} SELECT * FROM chunk")
-        connection.unregister("chunk")
+    def done(table: str, rows: int) -> None:
         if progress:
-            progress(label, chunk.num_rows)
+            progress(labels[table], rows)
 
-    if workers <= 1 or total <= BATCH_ROWS:
-        for page in pages():
-            store(convert(page))
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            done(*_convert_page(*task))
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending: deque[Future[pa.Table]] = deque()
-            for page in pages():
-                pending.append(pool.submit(convert, page))
-                if len(pending) >= 2 * workers:
-                    store(pending.popleft().result())
-            while pending:
-                store(pending.popleft().result())
-    connection.execute(f"DROP TABLE distinct_{table}")
+        with spawn_pool(workers) as pool:
+            for future in as_completed([pool.submit(_convert_page, *task) for task in tasks]):
+                done(*future.result())
+    for part in _PARTS.values():
+        connection.register("empty_part", part.schema.empty_table())
+        results = str(pages / f"{part.table}-*.parquet")
+        connection.execute(
+            f"CREATE TEMP TABLE {part.table} AS SELECT * FROM empty_part UNION ALL "
+            f"SELECT * FROM read_parquet('{results}')"
+            if any(pages.glob(f"{part.table}-*.parquet"))
+            else f"CREATE TEMP TABLE {part.table} AS SELECT * FROM empty_part"
+        )
+        connection.unregister("empty_part")
 
 
 def build_index(
@@ -206,99 +244,44 @@ def build_index(
 ) -> IndexInfo:
     """Build the index at ``target`` from the extract at ``source`` (CSV or Parquet).
 
-    ``workers`` processes standardize names and addresses.  They are started with
-    "spawn" (forking a process that runs DuckDB threads is unsafe), so a script that
-    asks for more than one must guard its entry point with ``if __name__ == "__main__"``.
+    ``workers`` processes standardize names and addresses.  They are spawned
+    (see :mod:`custos.matching.workers`), so a script that asks for more than
+    one must guard its entry point with ``if __name__ == "__main__"``.  Each
+    stage's wall time is logged at INFO.
     """
     scratch = target.with_name(target.name + ".building")
+    pages = target.with_name(target.name + ".pages")
     scratch.unlink(missing_ok=True)
+    shutil.rmtree(pages, ignore_errors=True)
     connection = _connect(scratch, memory_limit, threads)
     try:
         columns = check_columns(connection, source, MASTER_REQUIRED, MASTER_COLUMNS)
-        snapshot = (
-            "sha256:"
-            + hashlib.sha256(
-                f"{_file_digest(source)}|{INDEX_VERSION}|{NORMALIZER_VERSION}".encode()
-            ).hexdigest()
-        )
-        connection.execute(
-            f"CREATE TEMP TABLE raw AS SELECT {select_columns(columns, MASTER_COLUMNS)}, "
-            f"row_number() OVER () AS file_row FROM {scan_sql(source)}"
-        )
-        source_rows = connection.execute("SELECT count(*) FROM raw").fetchall()[0][0]
-        connection.execute(
-            """
-            CREATE TEMP TABLE record AS
-            SELECT trim(tin) AS tin,
-                   coalesce(given_name, '') AS gn, coalesce(middle_name, '') AS mn,
-                   coalesce(surname, '') AS sn, coalesce(name_suffix, '') AS sx,
-                   nullif(trim(dob), '') AS dob,
-                   coalesce(address_line1, '') AS a1, coalesce(address_line2, '') AS a2,
-                   coalesce(city, '') AS ci, coalesce(state, '') AS st, coalesce(zip, '') AS zi
-            FROM raw
-            WHERE regexp_full_match(trim(tin), '[0-9]{9}') AND TRY_CAST(trim(tax_year) AS INTEGER) IS NOT NULL
-            QUALIFY row_number() OVER (
-                PARTITION BY trim(tin) ORDER BY TRY_CAST(trim(tax_year) AS INTEGER) DESC, file_row DESC
-            ) = 1
-            """
-        )
-        valid_rows = connection.execute(
-            "SELECT count(*) FROM raw WHERE regexp_full_match(trim(tin), '[0-9]{9}') "
-            "AND TRY_CAST(trim(tax_year) AS INTEGER) IS NOT NULL"
-        ).fetchall()[0][0]
-        connection.execute("DROP TABLE raw")
-        _standardize_distinct(connection, columns="a1, a2, ci, st, zi", table="addr", convert=_address_rows,
-                              progress=progress, label="addresses", workers=workers)  # fmt: skip
-        _standardize_distinct(connection, columns="gn, mn, sn, sx", table="person_name", convert=_name_rows,
-                              progress=progress, label="names", workers=workers)  # fmt: skip
-        connection.execute(
-            """
-            CREATE TABLE taxpayer AS
-            SELECT CAST(row_number() OVER (ORDER BY a.street_key, r.tin) AS INTEGER) AS id, r.tin, r.dob,
-                   n.given, n.given_tokens, n.middle, n.surname, n.surname_tokens, n.suffix, n.name_key,
-                   a.dp_key, a.street_key, a.zip5, a.kind
-            FROM record r
-            JOIN addr a USING (a1, a2, ci, st, zi)
-            JOIN person_name n USING (gn, mn, sn, sx)
-            ORDER BY a.street_key, r.tin
-            """
-        )
-        connection.execute("CREATE INDEX taxpayer_street ON taxpayer (street_key)")
-        connection.execute(
-            "CREATE TABLE surname_freq AS SELECT t AS token, count(*) AS n "
-            "FROM (SELECT unnest(string_split(surname_tokens, ' ')) AS t FROM taxpayer "
-            "WHERE surname_tokens <> '') GROUP BY t"
-        )
-        connection.execute(
-            "CREATE TABLE given_freq AS SELECT split_part(given_tokens, ' ', 1) AS token, count(*) AS n "
-            "FROM taxpayer WHERE given_tokens <> '' GROUP BY 1"
-        )
-        connection.execute(
-            "CREATE TABLE name_freq AS SELECT name_key, count(*) AS n FROM taxpayer GROUP BY 1"
-        )
-        connection.execute("CREATE INDEX name_freq_key ON name_freq (name_key)")
-        connection.execute("CREATE INDEX surname_freq_token ON surname_freq (token)")
-        connection.execute("CREATE INDEX given_freq_token ON given_freq (token)")
-        taxpayers = connection.execute("SELECT count(*) FROM taxpayer").fetchall()[0][0]
+        with _stage("snapshot digest"):
+            snapshot = (
+                "sha256:"
+                + hashlib.sha256(
+                    f"{_file_digest(source)}|{INDEX_VERSION}|{NORMALIZER_VERSION}".encode()
+                ).hexdigest()
+            )
+        with _stage("read and resolve the address of record"):
+            source_rows, valid_rows = _read_records(connection, source, columns)
+        with _stage("standardize addresses and names"):
+            pages.mkdir()
+            _standardize_parts(connection, pages, workers, progress)
+        with _stage("write taxpayers"):
+            taxpayers = _write_taxpayers(connection)
+        with _stage("write name frequencies"):
+            _write_frequencies(connection)
         info = IndexInfo(snapshot, taxpayers, source_rows, source_rows - valid_rows, NORMALIZER_VERSION,
                          INDEX_VERSION)  # fmt: skip
-        connection.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
-        connection.executemany(
-            "INSERT INTO meta VALUES (?, ?)",
-            [(k, str(v)) for k, v in (
-                ("snapshot_id", info.snapshot_id), ("taxpayers", info.taxpayers),
-                ("source_rows", info.source_rows), ("rejected_rows", info.rejected_rows),
-                ("normalizer_version", info.normalizer_version), ("index_version", info.index_version),
-                ("source", source.name),
-            )],
-        )  # fmt: skip
-        connection.execute("DROP TABLE addr")
-        connection.execute("DROP TABLE person_name")
-        connection.execute("CHECKPOINT")
+        _write_meta(connection, info, source)
+        with _stage("checkpoint"):
+            connection.execute("CHECKPOINT")
     except duckdb.Error as exc:
         raise MasterIndexError(f"building the index from {source} failed: {exc}") from exc
     finally:
         connection.close()
+        shutil.rmtree(pages, ignore_errors=True)
     if target.exists():
         if target.is_dir():
             shutil.rmtree(target)
@@ -306,6 +289,91 @@ def build_index(
             target.unlink()
     os.replace(scratch, target)
     return info
+
+
+def _read_records(connection: duckdb.DuckDBPyConnection, source: Path, columns: list[str]) -> tuple[int, int]:
+    """Table ``record``: each valid TIN's row of its latest tax year; returns (rows, valid rows)."""
+    connection.execute(
+        f"CREATE TEMP TABLE raw AS SELECT {select_columns(columns, MASTER_COLUMNS)}, "
+        f"row_number() OVER () AS file_row FROM {scan_sql(source)}"
+    )
+    source_rows = connection.execute("SELECT count(*) FROM raw").fetchall()[0][0]
+    connection.execute(
+        """
+        CREATE TEMP TABLE record AS
+        SELECT trim(tin) AS tin,
+               coalesce(given_name, '') AS gn, coalesce(middle_name, '') AS mn,
+               coalesce(surname, '') AS sn, coalesce(name_suffix, '') AS sx,
+               nullif(trim(dob), '') AS dob,
+               coalesce(address_line1, '') AS a1, coalesce(address_line2, '') AS a2,
+               coalesce(city, '') AS ci, coalesce(state, '') AS st, coalesce(zip, '') AS zi
+        FROM raw
+        WHERE regexp_full_match(trim(tin), '[0-9]{9}') AND TRY_CAST(trim(tax_year) AS INTEGER) IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY trim(tin) ORDER BY TRY_CAST(trim(tax_year) AS INTEGER) DESC, file_row DESC
+        ) = 1
+        """
+    )
+    valid_rows = connection.execute(
+        "SELECT count(*) FROM raw WHERE regexp_full_match(trim(tin), '[0-9]{9}') "
+        "AND TRY_CAST(trim(tax_year) AS INTEGER) IS NOT NULL"
+    ).fetchall()[0][0]
+    connection.execute("DROP TABLE raw")
+    return int(source_rows), int(valid_rows)
+
+
+def _write_taxpayers(connection: duckdb.DuckDBPyConnection) -> int:
+    """One row per TIN, ordered and indexed by street key (the blocking key of every request)."""
+    connection.execute(
+        """
+        CREATE TABLE taxpayer AS
+        SELECT CAST(row_number() OVER (ORDER BY a.street_key, r.tin) AS INTEGER) AS id, r.tin, r.dob,
+               g.given, g.given_tokens, g.middle, s.surname, s.surname_tokens,
+               coalesce(f.fsx, s.ssx, g.gsx) AS suffix,
+               split_part(g.given_tokens, ' ', 1) || '|' || s.surname_joined AS name_key,
+               a.dp_key, a.street_key, a.zip5, a.kind
+        FROM record r
+        JOIN addr a USING (a1, a2, ci, st, zi)
+        JOIN given_part g USING (gn, mn)
+        JOIN surname_part s USING (sn)
+        JOIN suffix_part f USING (sx)
+        ORDER BY a.street_key, r.tin
+        """
+    )
+    connection.execute("CREATE INDEX taxpayer_street ON taxpayer (street_key)")
+    for table in ("record", *_PARTS):
+        connection.execute(f"DROP TABLE {table}")
+    return int(connection.execute("SELECT count(*) FROM taxpayer").fetchall()[0][0])
+
+
+def _write_frequencies(connection: duckdb.DuckDBPyConnection) -> None:
+    """Name-token counts for term-frequency weights and the common-name check."""
+    connection.execute(
+        "CREATE TABLE surname_freq AS SELECT t AS token, count(*) AS n "
+        "FROM (SELECT unnest(string_split(surname_tokens, ' ')) AS t FROM taxpayer "
+        "WHERE surname_tokens <> '') GROUP BY t"
+    )
+    connection.execute(
+        "CREATE TABLE given_freq AS SELECT split_part(given_tokens, ' ', 1) AS token, count(*) AS n "
+        "FROM taxpayer WHERE given_tokens <> '' GROUP BY 1"
+    )
+    connection.execute("CREATE TABLE name_freq AS SELECT name_key, count(*) AS n FROM taxpayer GROUP BY 1")
+    connection.execute("CREATE INDEX name_freq_key ON name_freq (name_key)")
+    connection.execute("CREATE INDEX surname_freq_token ON surname_freq (token)")
+    connection.execute("CREATE INDEX given_freq_token ON given_freq (token)")
+
+
+def _write_meta(connection: duckdb.DuckDBPyConnection, info: IndexInfo, source: Path) -> None:
+    connection.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+    connection.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [(k, str(v)) for k, v in (
+            ("snapshot_id", info.snapshot_id), ("taxpayers", info.taxpayers),
+            ("source_rows", info.source_rows), ("rejected_rows", info.rejected_rows),
+            ("normalizer_version", info.normalizer_version), ("index_version", info.index_version),
+            ("source", source.name),
+        )],
+    )  # fmt: skip
 
 
 class MasterIndex:
@@ -343,7 +411,7 @@ class MasterIndex:
         cursor.register("wanted", keys)
         rows = cursor.execute(
             "SELECT t.id, t.tin, t.given, t.given_tokens, t.middle, t.surname, t.surname_tokens, t.suffix, "
-            "t.dob, t.dp_key, t.street_key FROM taxpayer t JOIN wanted w USING (street_key)"
+            "t.dob, t.dp_key, t.street_key, t.name_key FROM taxpayer t JOIN wanted w USING (street_key)"
         ).fetchall()
         cursor.close()
         found: dict[str, list[Candidate]] = {}
@@ -356,7 +424,7 @@ class MasterIndex:
         cursor = self._connection.cursor()
         rows = cursor.execute(
             "SELECT id, tin, given, given_tokens, middle, surname, surname_tokens, suffix, dob, dp_key, "
-            "street_key FROM taxpayer WHERE street_key = ?",
+            "street_key, name_key FROM taxpayer WHERE street_key = ?",
             [street_key],
         ).fetchall()
         cursor.close()
@@ -415,19 +483,21 @@ class MasterIndex:
         return {key: int(count) for key, count in rows}
 
 
-def _texts(value: object) -> tuple[str, ...]:
-    """Tokens are stored space-joined: list columns make DuckDB point lookups 40 times slower."""
-    return tuple(str(value).split()) if value else ()
+_SUFFIXES = {suffix.value: suffix for suffix in Suffix}
 
 
-def _candidate(row: tuple[object, ...]) -> Candidate:
-    (tid, tin, given, given_tokens, middle, surname, surname_tokens, suffix, dob, dp_key, street_key) = row
+def _candidate(row: tuple[Any, ...]) -> Candidate:
+    """A taxpayer row as the engine compares it.
+
+    Tokens are stored space-joined: list columns make DuckDB point lookups 40 times slower.
+    """
+    tid, tin, given, given_tokens, middle, surname, surname_tokens, suffix, dob, dp_key, street, key = row
     name = StandardName(
-        given=str(given or ""),
-        given_tokens=_texts(given_tokens),
-        middle=str(middle or ""),
-        surname=str(surname or ""),
-        surname_tokens=_texts(surname_tokens),
-        suffix=Suffix(str(suffix)) if suffix else None,
+        given=given or "",
+        given_tokens=tuple(given_tokens.split()) if given_tokens else (),
+        middle=middle or "",
+        surname=surname or "",
+        surname_tokens=tuple(surname_tokens.split()) if surname_tokens else (),
+        suffix=_SUFFIXES[suffix] if suffix else None,
     )
-    return Candidate(int(str(tid)), str(tin), name, str(dob) if dob else None, str(dp_key), str(street_key))
+    return Candidate(tid, tin, name, dob or None, dp_key, street, key)

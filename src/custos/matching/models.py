@@ -59,6 +59,7 @@ class Candidate:
     dob: str | None
     delivery_point_key: str
     street_key: str
+    name_key: str = ""  # first given token | joined surname, as the index stores it
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jellyfish
@@ -233,6 +234,66 @@ def _surname_tokens(surname: str) -> tuple[str, ...]:
     return _drop_particles(joined, SURNAME_PARTICLES)
 
 
+@dataclass(frozen=True, slots=True)
+class GivenPart:
+    """What the given-name and middle-name fields say, independent of the surname."""
+
+    given: str
+    given_tokens: tuple[str, ...]
+    middle: str
+    suffix: Suffix | None
+
+
+@dataclass(frozen=True, slots=True)
+class SurnamePart:
+    """What the surname field says, independent of the given name."""
+
+    surname: str
+    surname_tokens: tuple[str, ...]
+    suffix: Suffix | None
+
+
+def standardize_given_part(given: str | None, middle: str | None) -> GivenPart:
+    """The given and middle fields folded, with any suffix written in them ("JOHN JR")."""
+    middle_text, middle_suffix = _strip_suffixes(fold(middle), False, False)
+    given_text, given_suffix = _strip_suffixes(fold(given), False, True)
+    if not middle_text and given_text:
+        given_text, middle_text = _split_trailing_initial(given_text)
+        if middle_text:  # "JOHN JR A": the initial hid a suffix
+            given_text, late_suffix = _strip_suffixes(given_text, False, True)
+            given_suffix = given_suffix or late_suffix
+    return GivenPart(given_text, _given_tokens(given_text), middle_text, middle_suffix or given_suffix)
+
+
+def standardize_surname_part(surname: str | None) -> SurnamePart:
+    """The surname field folded, particles split off, with any suffix written in it ("SMITH III")."""
+    surname_text, surname_suffix = _strip_suffixes(fold(surname), True, True)  # allow V, keep one token
+    return SurnamePart(surname_text, _surname_tokens(surname_text), surname_suffix)
+
+
+def standardize_suffix_field(suffix: str | None) -> Suffix | None:
+    """The generational suffix written in the suffix field, if any."""
+    return _suffix_field(fold(suffix))
+
+
+def combine_name_parts(given: GivenPart, surname: SurnamePart, suffix: Suffix | None) -> StandardName:
+    """The name from its parts: the suffix field wins, then one in the surname, then one in the given name.
+
+    Why parts: a master file has far fewer distinct given names and surnames than
+    distinct full names (2 M taxpayers: 430 k given+middle, 194 k surnames, 1.87 M
+    full names), so the index standardizes the parts and combines them in SQL the
+    way this function does.
+    """
+    return StandardName(
+        given=given.given,
+        given_tokens=given.given_tokens,
+        middle=given.middle,
+        surname=surname.surname,
+        surname_tokens=surname.surname_tokens,
+        suffix=suffix or surname.suffix or given.suffix,
+    )
+
+
 def standardize_name(
     given: str | None, middle: str | None, surname: str | None, suffix: str | None
 ) -> StandardName:
@@ -241,22 +302,10 @@ def standardize_name(
     Never raises.  Idempotent: standardizing the ``given``, ``middle``,
     ``surname`` and ``suffix`` of the result gives the result again.
     """
-    surname_text, surname_suffix = _strip_suffixes(fold(surname), True, True)  # allow V, keep one token
-    middle_text, middle_suffix = _strip_suffixes(fold(middle), False, False)
-    given_text, given_suffix = _strip_suffixes(fold(given), False, True)
-    if not middle_text and given_text:
-        given_text, middle_text = _split_trailing_initial(given_text)
-        if middle_text:  # "JOHN JR A": the initial hid a suffix
-            given_text, late_suffix = _strip_suffixes(given_text, False, True)
-            given_suffix = given_suffix or late_suffix
-    found = _suffix_field(fold(suffix)) or surname_suffix or middle_suffix or given_suffix
-    return StandardName(
-        given=given_text,
-        given_tokens=_given_tokens(given_text),
-        middle=middle_text,
-        surname=surname_text,
-        surname_tokens=_surname_tokens(surname_text),
-        suffix=found,
+    return combine_name_parts(
+        standardize_given_part(given, middle),
+        standardize_surname_part(surname),
+        standardize_suffix_field(suffix),
     )
 
 
@@ -289,6 +338,7 @@ def _nickname_table() -> dict[str, frozenset[str]]:
     return {key: frozenset(names | {key}) for key, names in groups.items()}
 
 
+@lru_cache(maxsize=_CACHE)  # called for every candidate pair at match time
 def given_name_groups(token: str) -> frozenset[str]:
     """The folded canonical given names ``token`` may stand for, itself included.
 
@@ -348,6 +398,7 @@ def _phonetic(key: str) -> str:
     return jellyfish.metaphone(key) or key
 
 
+@lru_cache(maxsize=_CACHE)  # called for every candidate pair at match time
 def phonetic_key(token: str) -> str:
     """Metaphone code of the token's :func:`variant_key` with spaces removed, for blocking.
 

@@ -72,3 +72,50 @@ class TestBuild:
         target = tmp_path / "p.duckdb"
         build_index(parquet, target, memory_limit="1GB", threads=1)
         assert MasterIndex(target).info.taxpayers == MasterIndex(index_path).info.taxpayers
+
+
+# Names whose suffix or initial sits in another field, particles, accents, blanks: the index
+# standardizes given names, surnames and suffix fields apart and combines them in SQL.
+TRICKY_NAMES = [
+    ("John Jr", "", "Smith", ""), ("John", "A", "Smith III", ""), ("John A", "", "Smith", "Sr"),
+    ("JOHN JR A", "", "Smith", ""), ("María José", "", "de la Cruz-Núñez", ""), ("", "", "O'Brien", ""),
+    ("Ana", "", "", ""), ("Juan Carlos", "", "Garcia y Marquez", "II"), ("Lee", "Van", "Van Der Berg", ""),
+    ("Bob", "Jr", "Jones", "IV"), ("Ed", "", "Mc Donald", "jr."), ("Ñandú", "b", "V", "V"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_index_stores_what_the_standardizer_gives(
+    tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every stored name and address equals standardize_name / standardize_address of its row,
+    in one process and in worker processes with many pages."""
+    from custos.matching import index as index_module
+    from custos.matching.index import name_key
+    from custos.standardize.addresses import standardize_address
+    from custos.standardize.names import standardize_name
+
+    monkeypatch.setattr(index_module, "BATCH_ROWS", 3)  # many small pages
+    header = ["tin", "given_name", "middle_name", "surname", "name_suffix", "dob", "address_line1",
+              "address_line2", "city", "state", "zip", "tax_year"]  # fmt: skip
+    addresses = [("12 n main street", "apt 4b", "Springfield", "IL", "62701-1234"),
+                 ("PO Box 77", "", "Austin", "tx", "78701"), ("RR 2 Box 45", "", "Kearney", "NE", "68847"),
+                 ("One Microsoft Way", "", "Redmond", "WA", "98052"), ("", "", "", "", "")]  # fmt: skip
+    rows = [[f"{300000000 + i:09d}", *name, "1970-01-01", *addresses[i % len(addresses)], "2024"]
+            for i, name in enumerate(TRICKY_NAMES)]  # fmt: skip
+    target = tmp_path / "tricky.duckdb"
+    build_index(write_csv(tmp_path / "tricky.csv", header, rows), target, memory_limit="1GB", threads=1,
+                workers=workers)  # fmt: skip
+    connection = duckdb.connect(str(target), read_only=True)
+    stored = {row[0]: row[1:] for row in connection.execute(
+        "SELECT tin, given, given_tokens, middle, surname, surname_tokens, suffix, name_key, dp_key, street_key "
+        "FROM taxpayer").fetchall()}  # fmt: skip
+    connection.close()
+    assert len(stored) == len(rows)
+    for row in rows:
+        name = standardize_name(row[1] or None, row[2] or None, row[3] or None, row[4] or None)
+        address = standardize_address(*(value or None for value in row[6:11]))
+        expected = (name.given, " ".join(name.given_tokens), name.middle, name.surname,
+                    " ".join(name.surname_tokens), name.suffix.value if name.suffix else None, name_key(name),
+                    address.delivery_point_key, address.street_key)  # fmt: skip
+        assert stored[row[0]] == expected, row
