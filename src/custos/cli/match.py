@@ -72,15 +72,19 @@ def load(
                 tasks[label] = progress.add_task(f"standardizing {label}", total=None)
             progress.advance(tasks[label], rows)
 
-        info = build_index(
-            master, into, memory_limit=memory_limit, threads=threads, workers=workers, progress=advance
-        )
+        timings: dict[str, float] = {}
+        info = build_index(master, into, memory_limit=memory_limit, threads=threads, workers=workers,
+                           progress=advance, timings=timings)  # fmt: skip
     Console().print(
         f"Indexed {info.taxpayers:,} taxpayers from {info.source_rows:,} rows of {master} into {into}\n"
         f"  rows rejected (bad TIN or tax year): {info.rejected_rows:,}\n"
         f"  snapshot {info.snapshot_id}\n  normalizer {info.normalizer_version}",
         soft_wrap=True,
     )
+    stages = Table("stage", "seconds", title="Time by stage")
+    for stage, seconds in timings.items():
+        stages.add_row(stage, f"{seconds:.1f}")
+    Console().print(stages)
 
 
 def _safe_cell(value: str) -> str:
