@@ -149,9 +149,7 @@ def main() -> None:
         "load_plus_match": end_to_end,
         "single_lookup": lookups(data, index, arguments.lookups),
         "score": score(data, results),
-        "load_stages": [
-            line.strip() for line in (data / "load.log").read_text().splitlines() if " took " in line
-        ],
+        "load_stages": load_stages(data / "load.log"),
     }
     out = RESULTS / "scale.json"
     out.write_text(json.dumps(figures, indent=2))

@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from bench.matching import score
+from custos.matching.workers import relax_garbage_collector, spawn_pool
 from custos.standardize.addresses import standardize_address
 from custos.standardize.names import standardize_name
 
@@ -131,8 +130,7 @@ def standardize_distinct(con: duckdb.DuckDBPyConnection, sql: str, table: str, c
     rows = con.execute(sql).fetchall()
     chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)] or [[]]
     if workers > 1 and len(chunks) > 1:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with spawn_pool(workers) as pool:  # the same worker set-up as custos's own load
             tables: Iterable[pa.Table] = list(pool.map(convert, chunks))
     else:
         tables = [convert(chunk) for chunk in chunks]
@@ -450,6 +448,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.stage:  # a Splink stage in its own process: write its inner figures and exit
+        relax_garbage_collector()  # as custos's CLI does, so neither side is slowed by the collector
         details = STAGES[args.stage](args.work, args)
         (args.work / f"{args.stage}.json").write_text(json.dumps(details, indent=2))
         return
