@@ -58,6 +58,20 @@ class Settings(BaseSettings):
         default=Path("ledger.alarm"),
         description="Written when stored history fails a check; the ledger is read-only while it exists.",
     )
+    master_index: Path = Field(
+        default=Path("master.idx"),
+        description="The master index the decision pipeline matches against (built by 'custos master load').",
+    )
+    match_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes deciding a submitted batch (1: in the submitting process).",
+    )
+    screen_key_file: Path = Field(
+        default=Path("keys/screen.key"),
+        description="Key for the keyed hashes of TINs on the 6103(i)(6) screen list (created on first use).",
+    )
     payload_retention_days: int = Field(
         default=2557,
         ge=1,

@@ -13,6 +13,8 @@ Error:
         +-- LedgerIntegrityError      stored history does not verify
         +-- RetentionError            a purge before the retention period ends
         +-- PayloadUnavailableError   a confidential payload is gone or absent
+    +-- PolicyError            an agreement, rule set or policy change is invalid or refused
+    +-- IntakeError            a submission cannot be accepted as a whole (file, envelope)
 
 """
 
@@ -64,3 +66,11 @@ class RetentionError(LedgerError):
 
 class PayloadUnavailableError(LedgerError):
     """A confidential payload does not exist or has been shredded."""
+
+
+class PolicyError(Error):
+    """An agreement, rule set or policy change is invalid, or the change is refused."""
+
+
+class IntakeError(Error):
+    """A submission cannot be accepted as a whole: its file or envelope is unusable."""

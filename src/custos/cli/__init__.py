@@ -15,8 +15,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from custos.cli import demo, ledger, match, synth
+from custos.cli import agreement, batch, demo, hold, ledger, match, synth
 from custos.cli.common import State
+from custos.demo_setup import DEMO_AGREEMENT, HEAD, create_demo_installation
 from custos.errors import Error
 from custos.runtime import initialize
 
@@ -27,6 +28,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(agreement.app, name="agreement")
+app.add_typer(batch.app, name="batch")
+app.add_typer(batch.case_app, name="case")
+app.add_typer(hold.app, name="hold")
 app.add_typer(match.master_app, name="master")
 app.command("match")(match.match)
 app.command("synth")(synth.run_synth)
@@ -48,11 +53,30 @@ def init_command(
     ctx: typer.Context,
     data_dir: DirOption = None,
     origin: Annotated[str | None, typer.Option(help="Ledger origin and key name.")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Also add demo signers, agreement, master and batch.")
+    ] = False,
 ) -> None:
     """Create a data directory: configuration, database, ledger signing key."""
     state: State = ctx.obj
-    settings = initialize(state.resolve(data_dir), origin)
     out = Console()
+    if demo:
+        installation = create_demo_installation(state.resolve(data_dir))
+        settings = installation.settings
+        out.print(f"Initialized a demo installation in [bold]{settings.data_dir}[/bold]")
+        out.print(f"  agreement {DEMO_AGREEMENT} v1, active: {installation.agreement}")
+        out.print(f"  signer keys       {installation.head_key}, {installation.component_key}")
+        out.print(f"  master index      {settings.path(settings.master_index)} (from {installation.master})")
+        out.print(f"  demo batch        {installation.batch}")
+        out.print("Try:")
+        out.print(
+            f"  custos --dir {settings.data_dir} batch sign {installation.batch} "
+            f"--key {installation.head_key} --signer {HEAD} --agreement {DEMO_AGREEMENT} --version 1"
+        )
+        out.print(f"  custos --dir {settings.data_dir} batch submit {installation.batch} "
+                  f"--envelope {installation.batch}.envelope.json")  # fmt: skip
+        return
+    settings = initialize(state.resolve(data_dir), origin)
     out.print(f"Initialized custos in [bold]{settings.data_dir}[/bold]")
     out.print(f"  configuration   {settings.data_dir / 'custos.toml'}")
     out.print(f"  database        {settings.resolved_database_url} (WAL, synchronous=FULL)")

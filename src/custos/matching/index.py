@@ -433,6 +433,16 @@ class MasterIndex:
         cursor.close()
         return [_candidate(row) for row in rows]
 
+    def tins(self, taxpayer_ids: Sequence[int]) -> dict[int, str]:
+        """The TIN of each internal taxpayer id (for the TIN check and the (i)(6) screen)."""
+        if not taxpayer_ids:
+            return {}
+        cursor = self._connection.cursor()
+        cursor.register("wanted_ids", pa.table({"id": pa.array(sorted(set(taxpayer_ids)), pa.int32())}))
+        rows = cursor.execute("SELECT t.id, t.tin FROM taxpayer t JOIN wanted_ids w USING (id)").fetchall()
+        cursor.close()
+        return {int(tid): str(tin) for tid, tin in rows}
+
     def frequencies(self, names: Sequence[StandardName]) -> Iterator[tuple[int, int, int]]:
         """For each name: (surname count, given-name count, same-name count) in the master."""
         surnames = {t for n in names for t in n.surname_tokens}

@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, select
 
 from custos.errors import StorageConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -35,6 +35,7 @@ def register_ddl(statements: ExtraDDL) -> ExtraDDL:
 
 def _load_domain_tables() -> None:
     # Importing the modules registers their tables and DDL on `metadata`.
+    import custos.accounting.tables  # noqa: PLC0415
     import custos.ledger.confidential  # noqa: PLC0415
     import custos.ledger.tables  # noqa: F401, PLC0415
 

@@ -1,0 +1,1 @@
+"""Cases, batches, disclosures and the one decision pipeline every response goes through."""

@@ -1,0 +1,154 @@
+"""Admitting a submission: who signed it, under which agreement, and is it the file they signed.
+
+Checked in this order, each failure answered with one ledger event and no
+batch (legal-requirements.md R1, R3, R4, R8; ledger-and-security.md section 2):
+
+1. the agreement version the envelope names exists (its signer registry is needed to verify);
+2. the signer is one of its permitted signers (R1: ``REJ_REQUESTER_NOT_AUTHORIZED``);
+3. the signature verifies over the envelope, the file is the one signed, and the
+   envelope is neither stale nor from the future (R3: ``REJ_UNSIGNED`` and friends);
+4. the agreement version is active, in its term and not overdue for review (R4);
+5. the nonce has not been seen (``REJ_REPLAY``); it is consumed even when a later check fails;
+6. the file is readable with the required columns, and no larger than the agreement allows (R8).
+
+Nothing the signer wrote is trusted before step 3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy import Connection, insert, select
+
+from custos.accounting.tables import envelope_nonce
+from custos.errors import IntakeError
+from custos.intake.envelope import Envelope, EnvelopeError, verify_envelope
+from custos.intake.parse import BatchFile, BatchFileError, count_rows, open_batch
+from custos.ledger.events import Actor, ActorKind, AuditEvent, Authorization, EventType, ObjectRef, Outcome
+from custos.ledger.models import format_timestamp
+from custos.ledger.service import Ledger
+from custos.policy.agreement import REQUIRED_ELEMENTS, AgreementSpec, Signer, public_key
+from custos.policy.store import POLICY_VERSION, AgreementStateError, active_agreement, get_agreement
+
+RULE_OF_CODE = {
+    "REJ_AGREEMENT_UNKNOWN": "R4", "REJ_REQUESTER_NOT_AUTHORIZED": "R1", "REJ_UNSIGNED": "R3",
+    "REJ_BATCH_DIGEST_MISMATCH": "R3", "REJ_ENVELOPE_STALE": "R3", "REJ_ENVELOPE_FROM_FUTURE": "R3",
+    "REJ_ENVELOPE_MALFORMED": "R3", "REJ_AGREEMENT_INACTIVE": "R4", "REJ_REPLAY": "R3",
+    "REJ_FILE_UNUSABLE": "R63", "REJ_BATCH_TOO_LARGE": "R8",
+}  # fmt: skip
+
+
+class SubmissionRejected(IntakeError):
+    """The whole submission was refused; ``code`` says why and ``seq`` is its ledger entry."""
+
+    def __init__(self, message: str, code: str, seq: int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.seq = seq
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A submission that passed every whole-batch check."""
+
+    envelope: Envelope
+    agreement: AgreementSpec
+    signer: Signer
+    batch_file: BatchFile
+    record_count: int
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:<hex>`` of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def official(envelope: Envelope, agency: str | None = None, keyid: str | None = None) -> Actor:
+    """The requesting official an envelope names (as claimed until the signature is checked)."""
+    return Actor(ActorKind.OFFICIAL, envelope.signer, agency, keyid)
+
+
+def reject(ledger: Ledger, envelope: Envelope, code: str, message: str, *, consume: bool) -> NoReturn:
+    """Write the one ledger event of a refused submission, then raise."""
+    event_type = EventType.REQUEST_REPLAY_DETECTED if code == "REJ_REPLAY" else EventType.REQUEST_REJECTED
+    with ledger.transaction() as tx:
+        if consume:
+            consume_nonce(tx.connection, envelope, ledger)
+        seq = tx.append(
+            AuditEvent(
+                event_type, official(envelope), "submit_batch", Outcome.DENIED,
+                object=ObjectRef("envelope", envelope.nonce[:24]),
+                reason_code=code,
+                authz=Authorization(POLICY_VERSION, RULE_OF_CODE.get(code, "R3"), "deny"),
+                client_created=envelope.created,
+                details={"agreement_id": envelope.agreement_id,
+                         "agreement_version": envelope.agreement_version,
+                         "batch_digest": envelope.batch_digest, "detail": message[:200]},
+            )
+        ).seq  # fmt: skip
+    raise SubmissionRejected(message, code, seq)
+
+
+def consume_nonce(connection: Connection, envelope: Envelope, ledger: Ledger) -> None:
+    """Record the envelope's nonce; a second use violates the primary key (replay)."""
+    connection.execute(
+        insert(envelope_nonce).values(
+            nonce=envelope.nonce, signer=envelope.signer, agreement_id=envelope.agreement_id,
+            seen_at=format_timestamp(ledger.clock.now()),
+        )
+    )  # fmt: skip
+
+
+def admit(ledger: Ledger, batch_path: Path, envelope: Envelope) -> Admitted:
+    """Run the whole-batch checks; return the admitted submission or raise :class:`SubmissionRejected`."""
+    now = ledger.clock.now()
+    with ledger.database.read() as connection:
+        try:
+            stored = get_agreement(connection, envelope.agreement_id, envelope.agreement_version)
+        except AgreementStateError as exc:
+            stored = None
+            unknown = str(exc)
+        seen = connection.execute(
+            select(envelope_nonce.c.nonce).where(envelope_nonce.c.nonce == envelope.nonce)
+        ).first()
+        active, why_inactive = active_agreement(
+            connection, envelope.agreement_id, envelope.agreement_version, now.date()
+        )
+    if stored is None:
+        reject(ledger, envelope, "REJ_AGREEMENT_INACTIVE", unknown, consume=False)
+    signer = stored.spec.signer(envelope.signer)
+    if signer is None:
+        reject(ledger, envelope, "REJ_REQUESTER_NOT_AUTHORIZED",
+                f"{envelope.signer} is not a permitted signer of agreement {envelope.agreement_id}",
+                consume=False)  # fmt: skip
+    try:
+        verify_envelope(
+            envelope, public_key(signer.public_key), batch_digest=file_digest(batch_path), now=now,
+            max_age=dt.timedelta(hours=stored.spec.limits.envelope_max_age_hours),
+        )  # fmt: skip
+    except EnvelopeError as exc:
+        reject(ledger, envelope, exc.code, str(exc), consume=False)
+    except OSError as exc:
+        reject(ledger, envelope, "REJ_FILE_UNUSABLE", f"{batch_path.name}: {exc.strerror}", consume=False)
+    if active is None:
+        reject(ledger, envelope, "REJ_AGREEMENT_INACTIVE", why_inactive, consume=False)
+    if seen is not None:
+        reject(ledger, envelope, "REJ_REPLAY", "this envelope's nonce was already used", consume=False)
+    try:
+        batch_file = open_batch(batch_path, required=REQUIRED_ELEMENTS, file_format=envelope.batch_format)
+        count = count_rows(batch_file)
+    except BatchFileError as exc:
+        reject(ledger, envelope, "REJ_FILE_UNUSABLE", str(exc), consume=True)
+    if count > active.limits.max_batch_records:
+        reject(ledger, envelope, "REJ_BATCH_TOO_LARGE",
+                f"{count} records; the agreement allows {active.limits.max_batch_records} per batch",
+                consume=True)  # fmt: skip
+    return Admitted(envelope, active, signer, batch_file, count)

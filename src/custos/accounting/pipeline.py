@@ -1,0 +1,486 @@
+"""The one decision pipeline: admit, validate, match, decide, hold for approval.
+
+Every way a request reaches a response (the CLI today, the API next) calls
+:meth:`DecisionPipeline.submit`, so every record passes the same checks in the
+same order; the real program's two pipelines checked different things (F4).
+
+1. **Admit** (:mod:`custos.accounting.admission`): signer, signature, agreement,
+   replay, file, size.  A refusal writes one ledger event and creates nothing.
+2. **Accept**: the batch row, the consumed nonce and ``request.received`` commit together.
+3. **Validate** each record against :func:`custos.policy.record_rules.record_policy`
+   in chunks: a case with a persistent number, the record in the confidential
+   store, and a ``record.validated`` event holding every rule's result (R32).
+   A legal hold in force when a chunk starts blocks every record of it (R5).
+4. **Batch rules**: the defect share (R9), repeated reasons (R18), one officer on
+   too many investigations (R22), duplicates within and across pending batches (R24).
+5. **Match** the records still standing, through the matching engine, then the
+   TIN check (R28), the (i)(6) screen (R25), the address gate (R27) and
+   exact-or-review (R29); each record gets one ``decision.made`` event referring to
+   its validation.
+6. The batch waits for a delegated official's approval (:mod:`custos.accounting.release`).
+
+A failure of the ledger aborts the transaction it is in, so no case or decision
+exists that the ledger does not hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from custos.accounting.admission import Admitted, admit, consume_nonce, official, reject
+from custos.accounting.decide import final_outcome
+from custos.accounting.screen import screen_key, screened
+from custos.accounting.tables import batch, case_number, case_record
+from custos.intake.envelope import Envelope
+from custos.intake.parse import RequestRow, iter_rows
+from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
+from custos.ledger.models import format_timestamp
+from custos.ledger.service import LedgerTransaction
+from custos.matching.batch import BatchMatcher
+from custos.matching.models import Decision
+from custos.policy.codes import response_code
+from custos.policy.record_rules import RecordContext, recipients, record_policy
+from custos.policy.store import POLICY_VERSION, hold_in_force
+from custos.runtime import Runtime
+from custos.standardize.names import fold
+
+VALID = "VALID"  # a record that passed validation and waits for matching
+CHUNK = 500
+PIPELINE = Actor.system("pipeline")
+
+
+@dataclass
+class _BatchState:
+    """What the batch rules need from the validation pass: keys, not values."""
+
+    batch_id: str
+    admitted: Admitted
+    case_ids: dict[int, int] = field(default_factory=dict)  # row number -> case id
+    validated_seq: dict[int, int] = field(default_factory=dict)  # case id -> seq
+    codes: dict[int, str] = field(default_factory=dict)  # case id -> internal code so far
+    dedupe: dict[int, str] = field(default_factory=dict)
+    reasons: dict[int, str] = field(default_factory=dict)
+    engagements: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    decided: set[int] = field(default_factory=set)  # case ids with their decision event written
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """What a submission came to."""
+
+    batch_id: str
+    status: str
+    records: int
+    by_code: dict[str, int]
+    rejection_code: str | None = None
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _finding_details(findings: Sequence[tuple[str, str | None]]) -> dict[str, str]:
+    return {rule.lower(): code or "pass" for rule, code in findings}
+
+
+class DecisionPipeline:
+    """Runs submissions through every step against one installation and master index."""
+
+    def __init__(
+        self, runtime: Runtime, *, index_path: Path | None = None, workers: int | None = None
+    ) -> None:
+        self.runtime = runtime
+        self.ledger = runtime.ledger
+        settings = runtime.settings
+        self.index_path = index_path or settings.path(settings.master_index)
+        self.workers = workers or settings.match_workers
+        self.policy = record_policy()
+        self._screen_key_path = settings.path(settings.screen_key_file)
+
+    # --- 1-2: admit and accept -------------------------------------------------------------------------
+
+    def submit(self, batch_path: Path, envelope: Envelope) -> BatchSummary:
+        """Run one signed batch through the pipeline up to the approval hold."""
+        admitted = admit(self.ledger, batch_path, envelope)
+        state = self._accept(admitted)
+        self._validate(state)
+        rejected = self._batch_rules(state)
+        if not rejected:
+            self._match(state)
+        return self._finish(state, rejected)
+
+    def _accept(self, admitted: Admitted) -> _BatchState:
+        envelope = admitted.envelope
+        now = self.ledger.clock.now()
+        batch_id = f"B{now:%Y%m%d}-{secrets.token_hex(4)}"
+        signer = admitted.signer
+        held = not signer.agency_head and signer.legal_review is None  # R2
+        try:
+            with self.ledger.transaction() as tx:
+                consume_nonce(tx.connection, envelope, self.ledger)
+                seq = tx.append(self._received_event(admitted, batch_id, held)).seq
+                tx.connection.execute(
+                    insert(batch).values(
+                        batch_id=batch_id, agreement_id=admitted.agreement.id,
+                        agreement_version=admitted.agreement.version, signer=signer.id,
+                        received_at=format_timestamp(now), batch_digest=envelope.batch_digest,
+                        file_format=admitted.batch_file.format, record_count=admitted.record_count,
+                        status="validating", legal_review_hold=held, received_seq=seq,
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            reject(
+                self.ledger, envelope, "REJ_REPLAY", "this envelope's nonce was already used", consume=False
+            )
+        return _BatchState(batch_id, admitted)
+
+    @staticmethod
+    def _received_event(admitted: Admitted, batch_id: str, held: bool) -> AuditEvent:
+        envelope, signer = admitted.envelope, admitted.signer
+        return AuditEvent(
+            EventType.REQUEST_RECEIVED,
+            official(envelope, signer.agency),
+            "submit_batch",
+            Outcome.SUCCESS,
+            object=ObjectRef("batch", batch_id, envelope.batch_digest),
+            authz=Authorization(POLICY_VERSION, "R1-R4", "allow"),
+            client_created=envelope.created,
+            # The envelope's fields and signature: an auditor rebuilds the signed bytes and re-verifies.
+            details={
+                "agreement_id": envelope.agreement_id, "agreement_version": envelope.agreement_version,
+                "agreement_digest": admitted.agreement.digest, "record_count": admitted.record_count,
+                "envelope_nonce": envelope.nonce, "envelope_created": envelope.created,
+                "envelope_alg": envelope.alg, "envelope_signature": envelope.signature,
+                "envelope_record_count": envelope.record_count, "batch_format": envelope.batch_format,
+                "legal_review_hold": held,
+            },
+        )  # fmt: skip
+
+    # --- 3: validate -----------------------------------------------------------------------------------
+
+    def _chunks(self, state: _BatchState) -> Iterator[list[RequestRow]]:
+        declared = state.admitted.agreement.data_elements
+        names = declared.declared if declared is not None else ()
+        page: list[RequestRow] = []
+        for row in iter_rows(state.admitted.batch_file, declared=names):
+            page.append(row)
+            if len(page) >= CHUNK:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def _validate(self, state: _BatchState) -> None:
+        agreement = state.admitted.agreement
+        received = self.ledger.clock.now().date()
+        for rows in self._chunks(state):
+            with self.ledger.transaction() as tx:
+                hold = hold_in_force(tx.connection, agreement.id)
+                for row in rows:
+                    context = RecordContext(row.fields, agreement, received,
+                                            tuple((d.field, d.code) for d in row.defects))  # fmt: skip
+                    verdict = self.policy.check(context)
+                    failure = verdict.first_failure
+                    code = "BLOCKED_LEGAL_HOLD" if hold is not None else (failure.code if failure else VALID)
+                    findings = [(f.rule, f.code) for f in verdict.findings]
+                    self._store_case(tx, state, row, code=code or VALID, findings=findings, hold=hold)
+
+    def _store_case(
+        self,
+        tx: LedgerTransaction,
+        state: _BatchState,
+        row: RequestRow,
+        *,
+        code: str,
+        findings: list[tuple[str, str | None]],
+        hold: int | None,
+    ) -> None:
+        fields = row.fields
+        payload = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
+        commitment = self.runtime.confidential.put(tx, "request_record", payload)
+        record_id = (fields.get("record_id") or "").strip()[:64]
+        identity = ("given_name", "surname", "address_line1", "address_line2", "zip", "investigation_id")
+        dedupe = _key(*(fold(fields.get(name)) for name in identity))
+        reason = _key(fold(fields.get("reason")))
+        investigation = fold(fields.get("investigation_id"))
+        officers = recipients(fields.get("recipients") or "")
+        case_id = tx.connection.execute(
+            insert(case_record)
+            .values(batch_id=state.batch_id, row_number=row.number, record_id=record_id,
+                    payload_commitment=commitment, stage="validated", internal_code=code, dedupe_key=dedupe,
+                    reason_key=reason, investigation_key=_key(investigation), recipients=";".join(officers),
+                    validated_seq=-1)
+            .returning(case_record.c.case_id)
+        ).scalar_one()  # fmt: skip
+        details: dict[str, str | int | bool | None] = {
+            "case": case_number(case_id),
+            "row": row.number,
+            "code": code,
+        }
+        details.update(_finding_details(findings))
+        if hold is not None:
+            details["legal_hold"] = hold
+        seq = tx.append(
+            AuditEvent(
+                EventType.RECORD_VALIDATED, PIPELINE, "validate_record",
+                Outcome.SUCCESS if code == VALID else Outcome.DENIED,
+                object=ObjectRef("case", case_number(case_id), commitment),
+                reason_code=None if code == VALID else code,
+                authz=Authorization(POLICY_VERSION, "R10-R23,R67", "allow" if code == VALID else "deny"),
+                details=details,
+            )
+        ).seq  # fmt: skip
+        tx.connection.execute(
+            update(case_record).where(case_record.c.case_id == case_id).values(validated_seq=seq)
+        )
+        state.case_ids[row.number] = case_id
+        state.validated_seq[case_id] = seq
+        state.codes[case_id] = code
+        state.dedupe[case_id] = dedupe
+        state.reasons[case_id] = reason
+        state.engagements[case_id] = (investigation, officers)
+
+    # --- 4: batch rules --------------------------------------------------------------------------------
+
+    def _batch_rules(self, state: _BatchState) -> bool:
+        """Apply R9, R18, R22 and R24; True when the whole batch is rejected (R9)."""
+        limits = state.admitted.agreement.limits
+        total = len(state.codes)
+        defective = sum(1 for code in state.codes.values() if code.startswith("REJ_"))
+        rejected = total > 0 and defective / total > limits.batch_defect_share
+        changes: dict[int, str] = {}
+        with self.ledger.transaction() as tx:
+            if rejected:
+                changes = {cid: "REJ_BATCH_DEFECTIVE" for cid, code in state.codes.items() if code == VALID}
+            else:
+                changes = self._duplicates(tx, state)
+                changes.update(self._nonspecific_reasons(state, limits.reason_repeat_limit, changes))
+                changes.update(self._implausible_engagement(tx, state, limits.engagement_cap, changes))
+            for case_id, code in changes.items():
+                state.codes[case_id] = code
+                tx.connection.execute(
+                    update(case_record).where(case_record.c.case_id == case_id).values(internal_code=code)
+                )
+            counts = Counter(state.codes.values())
+            tx.append(
+                AuditEvent(
+                    EventType.BATCH_VALIDATED, PIPELINE, "validate_batch",
+                    Outcome.DENIED if rejected else Outcome.SUCCESS,
+                    object=ObjectRef("batch", state.batch_id),
+                    reason_code="REJ_BATCH_DEFECTIVE" if rejected else None,
+                    authz=Authorization(POLICY_VERSION, "R9,R18,R22,R24", "deny" if rejected else "allow"),
+                    details={"records": total, "defective": defective, "valid": counts.get(VALID, 0),
+                             "duplicates": counts.get("REJ_DUPLICATE", 0),
+                             "nonspecific_reason": counts.get("HOLD_NONSPECIFIC_REASON", 0),
+                             "engagement_implausible": counts.get("HOLD_ENGAGEMENT_IMPLAUSIBLE", 0)},
+                )
+            )  # fmt: skip
+        return rejected
+
+    @staticmethod
+    def _duplicates(tx: LedgerTransaction, state: _BatchState) -> dict[int, str]:
+        """R24: the same person, address and investigation again, here or in a pending batch."""
+        pending = select(batch.c.batch_id).where(
+            batch.c.status.in_(("validating", "awaiting_approval")), batch.c.batch_id != state.batch_id
+        )
+        keys = {state.dedupe[c] for c, code in state.codes.items() if code == VALID}
+        elsewhere: set[str] = set()
+        key_list = sorted(keys)
+        for start in range(0, len(key_list), 500):
+            elsewhere.update(
+                tx.connection.execute(
+                    select(case_record.c.dedupe_key).where(
+                        case_record.c.dedupe_key.in_(key_list[start : start + 500]),
+                        case_record.c.batch_id.in_(pending),
+                    )
+                ).scalars()
+            )
+        seen: set[str] = set()
+        changes = {}
+        for case_id in sorted(state.codes):
+            if state.codes[case_id] != VALID:
+                continue
+            key = state.dedupe[case_id]
+            if key in seen or key in elsewhere:
+                changes[case_id] = "REJ_DUPLICATE"
+            seen.add(key)
+        return changes
+
+    @staticmethod
+    def _nonspecific_reasons(state: _BatchState, limit: int, changed: dict[int, str]) -> dict[int, str]:
+        """R18: one reason text repeated in more than ``limit`` records is not specific to any of them."""
+        standing = [c for c, code in state.codes.items() if code == VALID and c not in changed]
+        counts = Counter(state.reasons[c] for c in standing)
+        return {c: "HOLD_NONSPECIFIC_REASON" for c in standing if counts[state.reasons[c]] > limit}
+
+    @staticmethod
+    def _implausible_engagement(
+        tx: LedgerTransaction, state: _BatchState, cap: int, changed: dict[int, str]
+    ) -> dict[int, str]:
+        """R22: an officer named on more than ``cap`` open investigations cannot be engaged in all of them."""
+        investigations: defaultdict[str, set[str]] = defaultdict(set)
+        open_batches = select(batch.c.batch_id).where(
+            batch.c.status.in_(("validating", "awaiting_approval", "released")),
+            batch.c.batch_id != state.batch_id,
+        )
+        for officers, investigation in tx.connection.execute(
+            select(case_record.c.recipients, case_record.c.investigation_key).where(
+                case_record.c.batch_id.in_(open_batches), case_record.c.internal_code != "REJ_DUPLICATE"
+            )
+        ):
+            for officer in (officers or "").split(";"):
+                if officer:
+                    investigations[officer].add(investigation)
+        for case_id, (investigation, officers) in state.engagements.items():
+            if state.codes[case_id] == VALID or case_id in changed:
+                for officer in officers:
+                    investigations[officer].add(_key(investigation))
+        over = {officer for officer, named in investigations.items() if len(named) > cap}
+        return {
+            case_id: "HOLD_ENGAGEMENT_IMPLAUSIBLE"
+            for case_id, (_, officers) in state.engagements.items()
+            if state.codes[case_id] == VALID and case_id not in changed and over.intersection(officers)
+        }
+
+    # --- 5: match and decide ---------------------------------------------------------------------------
+
+    def _match(self, state: _BatchState) -> None:
+        held_for_review = bool(self._batch_row(state.batch_id).legal_review_hold)
+        standing = {row for row, cid in state.case_ids.items() if state.codes[cid] == VALID}
+        if held_for_review:  # R2: nothing is matched until counsel has approved the signer
+            for case_id in (state.case_ids[row] for row in standing):
+                state.codes[case_id] = "HOLD_LEGAL_REVIEW"
+            return
+        order: list[tuple[int, str]] = []  # (row number, the TIN the requester supplied), in page order
+
+        def pages() -> Iterator[list[dict[str, str]]]:
+            for rows in self._chunks(state):
+                page = [r for r in rows if r.number in standing]
+                order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
+                if page:
+                    yield [r.fields for r in page]
+
+        key = screen_key(self._screen_key_path)
+        position = 0
+        with BatchMatcher(self.index_path, workers=self.workers) as matcher:
+            snapshot = matcher.index.info.snapshot_id
+            for decisions in matcher.match(pages()):
+                rows = order[position : position + len(decisions)]
+                position += len(decisions)
+                tins = matcher.index.tins([d.taxpayer_id for d in decisions if d.taxpayer_id is not None])
+                self._record_decisions(state, list(zip(rows, decisions, strict=True)), tins, key, snapshot)
+        with self.ledger.transaction() as tx:
+            tx.connection.execute(
+                update(batch).where(batch.c.batch_id == state.batch_id).values(snapshot_id=snapshot)
+            )
+
+    def _record_decisions(
+        self,
+        state: _BatchState,
+        decided: list[tuple[tuple[int, str], Decision]],
+        tins: dict[int, str],
+        key: bytes,
+        snapshot: str,
+    ) -> None:
+        agreement = state.admitted.agreement
+        with self.ledger.transaction() as tx:
+            hold = hold_in_force(tx.connection, agreement.id)
+            blocked = screened(tx.connection, key, list(tins.values()))
+            for (row_number, supplied_tin), decision in decided:
+                case_id = state.case_ids[row_number]
+                tin = tins.get(decision.taxpayer_id) if decision.taxpayer_id is not None else None
+                outcome = final_outcome(decision, tin, tin in blocked, hold, supplied_tin or None)
+                self._write_decision(
+                    tx,
+                    state,
+                    case_id,
+                    outcome.code,
+                    checks=outcome.checks,
+                    decision=decision,
+                    snapshot=snapshot,
+                )
+
+    def _decide_the_rest(self, state: _BatchState) -> None:
+        """Decision events for records that never reached the engine (rejected, held, blocked).
+
+        A record still VALID here was never decided: it fails closed as BLOCKED.
+        """
+        targets = [cid for _, cid in sorted(state.case_ids.items()) if cid not in state.decided]
+        for start in range(0, len(targets), CHUNK):
+            with self.ledger.transaction() as tx:
+                for case_id in targets[start : start + CHUNK]:
+                    code = state.codes[case_id]
+                    final = "BLOCKED_NOT_DECIDED" if code == VALID else code
+                    checks = {"r25": "not_reached", "r27": "not_reached"}
+                    self._write_decision(tx, state, case_id, final, checks=checks, decision=None, snapshot="")
+
+    def _write_decision(
+        self,
+        tx: LedgerTransaction,
+        state: _BatchState,
+        case_id: int,
+        code: str,
+        *,
+        checks: dict[str, str],
+        decision: Decision | None,
+        snapshot: str,
+    ) -> None:
+        from custos.matching.models import ENGINE_VERSION  # noqa: PLC0415
+        from custos.standardize.models import NORMALIZER_VERSION  # noqa: PLC0415
+
+        response = response_code(code)
+        confirmed = response == "CONFIRMED"
+        details: dict[str, str | int | bool | None] = {
+            "case": case_number(case_id), "code": code, "response": response,
+            "engine_reason": decision.reason.value if decision else None,
+            "snapshot_id": snapshot or None, "engine_version": ENGINE_VERSION if decision else None,
+            "normalizer_version": NORMALIZER_VERSION, **checks,
+        }  # fmt: skip
+        seq = tx.append(
+            AuditEvent(
+                EventType.DECISION_MADE, PIPELINE, "decide_record",
+                Outcome.SUCCESS if confirmed else Outcome.DENIED,
+                object=ObjectRef("case", case_number(case_id)),
+                reason_code=code, refs=(state.validated_seq[case_id],),
+                authz=Authorization(POLICY_VERSION, "R25,R27-R31", "allow" if confirmed else "deny"),
+                details=details,
+            )
+        ).seq  # fmt: skip
+        state.codes[case_id] = code
+        state.decided.add(case_id)
+        tx.connection.execute(
+            update(case_record)
+            .where(case_record.c.case_id == case_id)
+            .values(stage="decided", internal_code=code, decided_seq=seq,
+                    reason=decision.reason.value if decision else None,
+                    taxpayer_id=decision.taxpayer_id if decision and response == "CONFIRMED" else None)
+        )  # fmt: skip
+
+    # --- 6: finish -------------------------------------------------------------------------------------
+
+    def _batch_row(self, batch_id: str) -> Any:
+        with self.runtime.database.read() as connection:
+            return connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one()
+
+    def _finish(self, state: _BatchState, rejected: bool) -> BatchSummary:
+        self._decide_the_rest(state)
+        status = "rejected" if rejected else "awaiting_approval"
+        with self.ledger.transaction() as tx:
+            tx.connection.execute(
+                update(batch)
+                .where(batch.c.batch_id == state.batch_id)
+                .values(status=status, rejection_code="REJ_BATCH_DEFECTIVE" if rejected else None)
+            )
+        by_code = Counter(response_code(code) for code in state.codes.values())
+        return BatchSummary(state.batch_id, status, len(state.codes), dict(sorted(by_code.items())),
+                            "REJ_BATCH_DEFECTIVE" if rejected else None)  # fmt: skip

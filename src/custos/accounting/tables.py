@@ -1,0 +1,140 @@
+"""State tables of agreements, holds, batches and cases.
+
+These hold the working state; the ledger holds the accountable history.  No
+confidential value lives here: request records are kept in the confidential
+store and referenced by commitment, and a case names its taxpayer by the
+master index's internal id, never by TIN or name.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from custos.storage.schema import metadata
+
+agreement_version = Table(
+    "agreement_version",
+    metadata,
+    Column("agreement_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("digest", String(80), nullable=False),
+    Column("status", String(16), nullable=False),  # draft | active | superseded | suspended
+    Column("spec_json", Text, nullable=False),
+    Column("loaded_at", String(24), nullable=False),
+    Column("loaded_by", Text, nullable=False),
+    Column("activated_at", String(24)),
+)
+
+agreement_approval = Table(
+    "agreement_approval",
+    metadata,
+    Column("agreement_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("digest", String(80), nullable=False),
+    Column("approver", Text, nullable=False),
+    Column("approved_at", String(24), nullable=False),
+    Column("ledger_seq", BigInteger, nullable=False),
+    UniqueConstraint("agreement_id", "version", "approver", name="agreement_approval_once"),
+)
+
+envelope_nonce = Table(
+    "envelope_nonce",
+    metadata,
+    Column("nonce", String(128), primary_key=True),
+    Column("signer", String(64), nullable=False),
+    Column("agreement_id", String(64), nullable=False),
+    Column("seen_at", String(24), nullable=False),
+)
+
+legal_hold = Table(
+    "legal_hold",
+    metadata,
+    Column("hold_id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(64), nullable=False),  # "global" or an agreement id
+    Column("court", Text, nullable=False),
+    Column("docket", Text, nullable=False),
+    Column("order_date", String(10), nullable=False),
+    Column("set_by", Text, nullable=False),
+    Column("set_at", String(24), nullable=False),
+    Column("released_at", String(24)),
+    Column("released_by", Text),  # two approvers, "a;b"
+)
+
+screen_flag = Table(
+    "screen_flag",
+    metadata,
+    Column("tin_commitment", String(80), primary_key=True),  # HMAC of the TIN, never the TIN
+    Column("kind", String(32), nullable=False),  # confidential_informant | tax_investigation
+    Column("added_at", String(24), nullable=False),
+    Column("added_by", Text, nullable=False),
+)
+
+batch = Table(
+    "batch",
+    metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("agreement_id", String(64), nullable=False),
+    Column("agreement_version", Integer, nullable=False),
+    Column("signer", String(64), nullable=False),
+    Column("received_at", String(24), nullable=False),
+    Column("batch_digest", String(80), nullable=False),
+    Column("file_format", String(8), nullable=False),
+    Column("record_count", Integer, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("rejection_code", String(48)),
+    Column("legal_review_hold", Boolean, nullable=False, default=False),
+    Column("snapshot_id", String(80)),
+    Column("approved_by", Text),
+    Column("approved_role", Text),
+    Column("delegation_ref", Text),
+    Column("approved_at", String(24)),
+    Column("released_at", String(24)),
+    Column("received_seq", BigInteger, nullable=False),
+)
+
+case_record = Table(
+    "case_record",
+    metadata,
+    Column("case_id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(40), ForeignKey("batch.batch_id"), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("record_id", String(64), nullable=False),  # the requester's reference, as submitted (truncated)
+    Column("payload_commitment", String(80)),  # the request record in the confidential store
+    Column("stage", String(16), nullable=False),  # validated | decided | released
+    Column("internal_code", String(48), nullable=False),
+    Column("reason", String(48)),  # the matching engine's reason, when it ran
+    Column("taxpayer_id", Integer),  # the master index's internal id of the confirmed taxpayer
+    Column("dedupe_key", String(64)),
+    Column("reason_key", String(64)),
+    Column("investigation_key", String(64)),
+    Column("recipients", Text),
+    Column("validated_seq", BigInteger, nullable=False),
+    Column("decided_seq", BigInteger),
+    Column("disclosed_seq", BigInteger),
+    UniqueConstraint("batch_id", "row_number", name="case_record_row_once"),
+)
+Index("case_record_batch", case_record.c.batch_id, case_record.c.case_id)
+Index("case_record_dedupe", case_record.c.dedupe_key)
+
+
+def case_number(case_id: int) -> str:
+    """The persistent case number of a case row (R64)."""
+    return f"C{case_id:010d}"
+
+
+def case_id_of(number: str) -> int | None:
+    """The row id of a case number, or None when it is not one."""
+    if len(number) == 11 and number[0] == "C" and number[1:].isdigit():
+        return int(number[1:])
+    return None

@@ -1,0 +1,1 @@
+"""Intake of submissions: the signed envelope and its request batch file, read as untrusted input."""

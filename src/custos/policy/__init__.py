@@ -1,0 +1,1 @@
+"""Agreements and the fail-closed rules every request passes."""

@@ -1,0 +1,110 @@
+"""A demo installation driven from tests: write a batch, sign it as an official, submit it, look inside."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from custos.accounting.admission import file_digest
+from custos.accounting.pipeline import BatchSummary, DecisionPipeline
+from custos.accounting.tables import case_record
+from custos.config import Settings
+from custos.demo_setup import COMPONENT, DEMO_AGREEMENT, HEAD, create_demo_installation
+from custos.intake.envelope import Envelope, load_private_key, sign_envelope
+from custos.ledger.events import Actor, ActorKind
+from custos.ledger.service import Ledger
+from custos.policy.agreement import REQUEST_ELEMENTS
+from custos.runtime import Runtime
+
+OPERATOR = Actor(ActorKind.OPERATOR, "test-operator")
+
+
+def build_template(directory: Path) -> Path:
+    """A small demo installation to copy for each test (3,000 taxpayers, 80 requests)."""
+    create_demo_installation(directory, taxpayers=3_000, requests=80, seed=3)
+    return directory
+
+
+class Harness:
+    """One copy of the demo installation."""
+
+    def __init__(self, template: Path, directory: Path) -> None:
+        shutil.copytree(template, directory)
+        self.directory = directory
+        self.settings = Settings.load(directory)
+        self.runtime = Runtime.open(self.settings)
+        self.pipeline = DecisionPipeline(self.runtime)
+        self.keys = {HEAD: directory / "demo" / "keys" / f"{HEAD}.pem",
+                     COMPONENT: directory / "demo" / "keys" / f"{COMPONENT}.pem"}  # fmt: skip
+        with (directory / "demo" / "batch.csv").open(newline="", encoding="utf-8") as handle:
+            self.demo_rows = list(csv.DictReader(handle))
+        with (directory / "demo" / "synth" / "truth.csv").open(newline="", encoding="utf-8") as handle:
+            self.truth = {row["record_id"]: row for row in csv.DictReader(handle)}
+        self._batches = 0
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.runtime.ledger
+
+    def close(self) -> None:
+        self.runtime.close()
+
+    def rows_of(self, category: str, count: int = 1) -> list[dict[str, str]]:
+        """Demo rows whose synthetic truth is ``category`` (e.g. "exact": should be CONFIRMED)."""
+        found = [
+            dict(r) for r in self.demo_rows if self.truth.get(r["record_id"], {}).get("category") == category
+        ]
+        assert len(found) >= count, f"the demo batch has {len(found)} {category} rows, {count} wanted"
+        return found[:count]
+
+    def confirmable(self, count: int = 1) -> list[dict[str, str]]:
+        """Rows the engine confirms exactly (same name, address and date of birth as the master)."""
+        return self.rows_of("exact", count)
+
+    def write(
+        self, rows: Iterable[Mapping[str, str]], *, header: list[str] | None = None, name: str = ""
+    ) -> Path:
+        self._batches += 1
+        path = self.directory / f"{name or f'batch-{self._batches}'}.csv"
+        columns = header or list(REQUEST_ELEMENTS)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({c: row.get(c, "") for c in columns})
+        return path
+
+    def sign(self, path: Path, *, signer: str = HEAD, key: Path | None = None, **overrides: Any) -> Envelope:
+        with path.open(newline="", encoding="utf-8") as handle:
+            count = sum(1 for _ in csv.reader(handle)) - 1
+        fields: dict[str, Any] = {
+            "agreement_id": DEMO_AGREEMENT, "agreement_version": 1, "signer": signer,
+            "batch_digest": file_digest(path), "batch_format": "csv", "record_count": count,
+        }  # fmt: skip
+        fields.update(overrides)
+        return sign_envelope(load_private_key(key or self.keys.get(signer, self.keys[HEAD])), **fields)
+
+    def submit(self, rows: Iterable[Mapping[str, str]], **sign: Any) -> BatchSummary:
+        path = self.write(rows)
+        return self.pipeline.submit(path, self.sign(path, **sign))
+
+    def cases(self, batch_id: str) -> dict[str, Any]:
+        """record_id -> the case row."""
+        with self.runtime.database.read() as connection:
+            rows = connection.execute(select(case_record).where(case_record.c.batch_id == batch_id)).all()
+        return {row.record_id: row for row in rows}
+
+    def codes(self, batch_id: str) -> dict[str, str]:
+        """record_id -> internal code."""
+        return {record_id: row.internal_code for record_id, row in self.cases(batch_id).items()}
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every ledger leaf, parsed."""
+        size = self.ledger.head().size
+        return [json.loads(self.ledger.leaf(seq)) for seq in range(size)]
