@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from custos.accounting.safeguards import record_safeguards
 from custos.config import Settings
 from custos.intake.envelope import generate_private_key, public_key_pem, write_private_key
 from custos.ledger.events import Actor, ActorKind
@@ -26,6 +27,7 @@ from custos.runtime import Runtime, initialize
 from custos.synth import generate
 
 DEMO_AGREEMENT = "DEMO-6103I2-2026"
+DEMO_ENDPOINT = "demo-recipient-system"
 HEAD, COMPONENT = "dhs-secretary", "ice-director"
 APPROVERS = ("demo-counsel", "demo-privacy-officer")
 OFFICERS_PER_INVESTIGATION_BLOCK = 20  # each demo officer works 20 investigations (the cap is 50)
@@ -105,6 +107,14 @@ latest = {today.year - 1}
 max_batch_records = 100000
 batch_defect_share = 0.05
 
+[[endpoints]]
+id = "demo-recipient-system"
+system = "Demo case management system"
+kind = "system"
+location = "demo/outbox"
+point_of_contact = "Demo records officer"
+storage_attestation = "FedRAMP High system of record; no local copies (demo attestation)"
+
 [retention]
 destruction = "Recipient returns or destroys results at completion of use and certifies it (6103(p)(4)(F))."
 '''
@@ -177,6 +187,9 @@ def create_demo_installation(
             for approver in APPROVERS:
                 approve_agreement(tx, spec.id, spec.version, Actor(ActorKind.OPERATOR, approver))
             activate_agreement(tx, spec.id, spec.version, Actor(ActorKind.OPERATOR, "demo-administrator"))
+            record_safeguards(tx, spec.parties.requester_code, spr_date=today - dt.timedelta(days=60),
+                              open_findings=0, cap_approved=False,
+                              actor=Actor(ActorKind.OPERATOR, "demo-safeguards-officer"))  # fmt: skip
     finally:
         runtime.close()
     generate(demo / "synth", master=taxpayers, requests=requests, seed=seed)

@@ -147,6 +147,9 @@ def admit(ledger: Ledger, batch_path: Path, envelope: Envelope) -> Admitted:
         count = count_rows(batch_file)
     except BatchFileError as exc:
         reject(ledger, envelope, "REJ_FILE_UNUSABLE", str(exc), consume=True)
+    if batch_file.digest != envelope.batch_digest:  # the file changed after its signature was checked
+        reject(ledger, envelope, "REJ_BATCH_DIGEST_MISMATCH", "the batch file changed during submission",
+               consume=True)  # fmt: skip
     if count > active.limits.max_batch_records:
         reject(ledger, envelope, "REJ_BATCH_TOO_LARGE",
                 f"{count} records; the agreement allows {active.limits.max_batch_records} per batch",

@@ -41,6 +41,7 @@ from custos.accounting.admission import Admitted, admit, consume_nonce, official
 from custos.accounting.decide import final_outcome
 from custos.accounting.screen import screen_key, screened
 from custos.accounting.tables import batch, case_number, case_record
+from custos.errors import IntakeError
 from custos.intake.envelope import Envelope
 from custos.intake.parse import RequestRow, iter_rows
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
@@ -113,11 +114,30 @@ class DecisionPipeline:
         """Run one signed batch through the pipeline up to the approval hold."""
         admitted = admit(self.ledger, batch_path, envelope)
         state = self._accept(admitted)
-        self._validate(state)
-        rejected = self._batch_rules(state)
-        if not rejected:
-            self._match(state)
+        try:
+            self._validate(state)
+            rejected = self._batch_rules(state)
+            if not rejected:
+                self._match(state)
+        except (
+            IntakeError
+        ) as exc:  # the file changed or broke mid-read: fail the batch, keep what was accounted
+            self._fail(state, str(exc))
+            raise
         return self._finish(state, rejected)
+
+    def _fail(self, state: _BatchState, why: str) -> None:
+        with self.ledger.transaction() as tx:
+            tx.connection.execute(
+                update(batch).where(batch.c.batch_id == state.batch_id).values(status="failed")
+            )
+            tx.append(
+                AuditEvent(
+                    EventType.BATCH_VALIDATED, PIPELINE, "fail_batch", Outcome.FAILURE,
+                    object=ObjectRef("batch", state.batch_id), reason_code="BATCH_FAILED",
+                    details={"detail": why[:200], "records_accounted": len(state.codes)},
+                )
+            )  # fmt: skip
 
     def _accept(self, admitted: Admitted) -> _BatchState:
         envelope = admitted.envelope
@@ -441,7 +461,7 @@ class DecisionPipeline:
         response = response_code(code)
         confirmed = response == "CONFIRMED"
         details: dict[str, str | int | bool | None] = {
-            "case": case_number(case_id), "code": code, "response": response,
+            "case": case_number(case_id), "batch": state.batch_id, "code": code, "response": response,
             "engine_reason": decision.reason.value if decision else None,
             "snapshot_id": snapshot or None, "engine_version": ENGINE_VERSION if decision else None,
             "normalizer_version": NORMALIZER_VERSION, **checks,

@@ -13,6 +13,7 @@ and nothing else (R33); its digest and record count go to the ledger (R40).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import os
@@ -22,14 +23,16 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 
+from custos.accounting.safeguards import safeguards_problem
 from custos.accounting.tables import batch, case_id_of, case_number, case_record
 from custos.errors import PolicyError
 from custos.intake.spreadsheet import neutralize_formula
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
-from custos.ledger.service import Ledger
+from custos.ledger.service import Ledger, LedgerTransaction
+from custos.policy.agreement import Endpoint
 from custos.policy.codes import response_code
-from custos.policy.store import POLICY_VERSION, hold_in_force
+from custos.policy.store import POLICY_VERSION, get_agreement, hold_in_force
 
 LEGAL_AUTHORITY = "26 U.S.C. 6103(i)(2)"
 CONFIRMATION_FIELD = "TAXPAYER_IDENTITY:address_confirmation"  # R36: the only outbound field
@@ -54,15 +57,46 @@ def batch_counts(connection: Connection, batch_id: str) -> dict[str, int]:
     return dict(sorted(Counter(response_code(code) for code in codes.scalars()).items()))
 
 
+def _bulk_notice(
+    tx: LedgerTransaction,
+    batch_id: str,
+    approval: Approval,
+    counts: dict[str, int],
+    *,
+    until: str,
+    records: int,
+) -> None:
+    """R7: a release above the threshold is approved, announced, and held until the notice period ends."""
+    tx.append(
+        AuditEvent(
+            EventType.APPROVAL_RECORDED, approval.official, "approve_bulk_release", Outcome.SUCCESS,
+            object=ObjectRef("batch", batch_id),
+            authz=Authorization(POLICY_VERSION, "R7,R35", "allow"),
+            details={"role": approval.role, "delegation": approval.delegation, "records": records,
+                     "notice_until": until, **{f"count_{code.lower()}": n for code, n in counts.items()}},
+        )
+    )  # fmt: skip
+    tx.connection.execute(
+        update(batch)
+        .where(batch.c.batch_id == batch_id)
+        .values(status="bulk_notice", notice_until=until, approved_by=approval.official.id,
+                approved_role=approval.role, delegation_ref=approval.delegation)
+    )  # fmt: skip
+
+
 def approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> dict[str, int]:
-    """Record the approval and release the batch's responses; returns the counts approved."""
+    """Record the approval and release the batch's responses; returns the counts approved.
+
+    Above the agreement's bulk-notice threshold the first approval only starts the notice
+    period (R7); a second official releases once it has passed.
+    """
     if not (approval.role.strip() and approval.delegation.strip()):
         raise ReleaseError("an approval needs the official's role and delegation reference (R35)")
     with ledger.transaction() as tx:
         row = tx.connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one_or_none()
         if row is None:
             raise ReleaseError(f"no batch {batch_id}")
-        if row.status != "awaiting_approval":
+        if row.status not in {"awaiting_approval", "bulk_notice"}:
             raise ReleaseError(
                 f"batch {batch_id} is {row.status}; only a batch awaiting approval can be released"
             )
@@ -71,6 +105,18 @@ def approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> di
             raise ReleaseError(f"legal hold {hold} is in force; nothing may be released (R5)")
         counts = batch_counts(tx.connection, batch_id)
         now = format_timestamp(ledger.clock.now())
+        limits = get_agreement(tx.connection, row.agreement_id, row.agreement_version).spec.limits
+        if row.status == "bulk_notice":
+            if now < row.notice_until:
+                raise ReleaseError(f"batch {batch_id} is held for bulk notice until {row.notice_until} (R7)")
+            if approval.official.id == row.approved_by:
+                raise ReleaseError(
+                    f"a second official, not {row.approved_by}, must release a bulk batch (R7)"
+                )
+        elif row.record_count > limits.bulk_notice_threshold:
+            until = format_timestamp(ledger.clock.now() + dt.timedelta(hours=limits.bulk_notice_hours))
+            _bulk_notice(tx, batch_id, approval, counts, until=until, records=row.record_count)
+            return counts
         approval_seq = tx.append(
             AuditEvent(
                 EventType.APPROVAL_RECORDED, approval.official, "approve_release", Outcome.SUCCESS,
@@ -147,19 +193,29 @@ def case_status(ledger: Ledger, number: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def write_results(ledger: Ledger, batch_id: str, out: Path, actor: Actor) -> int:
-    """Write the released batch's results file and account for the transmission; returns the row count."""
+def write_results(
+    ledger: Ledger, batch_id: str, actor: Actor, *, root: Path, endpoint: str | None = None
+) -> Path:
+    """Deliver a released batch's results file to a registered endpoint and account for it (R37-R40).
+
+    A relative endpoint location is taken relative to ``root``, the installation's data directory.
+
+    Refused (and the refusal recorded) while a legal hold stands or the recipient's safeguards are
+    not current; only endpoints the agreement registers receive files, never a workstation.
+    """
     with ledger.database.read() as connection:
         row = connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one_or_none()
         if row is None:
             raise ReleaseError(f"no batch {batch_id}")
         if row.status not in {"released", "rejected"}:
             raise ReleaseError(f"batch {batch_id} is {row.status}; results leave only after release (R35)")
+        spec = get_agreement(connection, row.agreement_id, row.agreement_version).spec
         cases = connection.execute(
             select(case_record.c.case_id, case_record.c.record_id, case_record.c.internal_code)
             .where(case_record.c.batch_id == batch_id)
             .order_by(case_record.c.row_number)
         ).all()
+    target = _endpoint(spec.endpoints, endpoint)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["record_id", "case_number", "code"])
@@ -167,18 +223,50 @@ def write_results(ledger: Ledger, batch_id: str, out: Path, actor: Actor) -> int
         writer.writerow([neutralize_formula(case.record_id), case_number(case.case_id),
                          response_code(case.internal_code)])  # fmt: skip
     data = buffer.getvalue().encode("utf-8")
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    agency = spec.parties.requester_code
     with ledger.transaction() as tx:
-        if hold_in_force(tx.connection, row.agreement_id) is not None:
-            raise ReleaseError("a legal hold is in force; nothing may be transmitted (R5)")
+        hold = hold_in_force(tx.connection, row.agreement_id)
+        problem = f"legal hold {hold} is in force (R5)" if hold is not None else None
+        problem = problem or safeguards_problem(tx.connection, agency, ledger.clock.now().date())
+        details: dict[str, str | int | bool | None] = {
+            "records": len(cases), "bytes": len(data), "endpoint": target.id, "recipient_agency": agency,
+            "point_of_contact": target.point_of_contact, "sender": actor.id,
+        }  # fmt: skip
         tx.append(
             AuditEvent(
-                EventType.RESULTS_TRANSMITTED, actor, "write_results", Outcome.SUCCESS,
-                object=ObjectRef("results", batch_id, "sha256:" + hashlib.sha256(data).hexdigest()),
-                authz=Authorization(POLICY_VERSION, "R40", "allow"),
-                details={"records": len(cases), "bytes": len(data)},
+                EventType.RESULTS_TRANSMITTED, actor, "deliver_results",
+                Outcome.DENIED if problem else Outcome.SUCCESS,
+                object=ObjectRef("results", batch_id, digest),
+                reason_code=_blocked_code(hold, problem),
+                authz=Authorization(POLICY_VERSION, "R37-R40", "deny" if problem else "allow"),
+                details=details,
             )
         )  # fmt: skip
-        temporary = out.with_name(out.name + ".part")
-        temporary.write_bytes(data)
-        os.replace(temporary, out)
-    return len(cases)
+    if problem:
+        raise ReleaseError(f"results of {batch_id} not delivered: {problem}")
+    folder = root / target.location
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{batch_id}-results.csv"
+    temporary = out.with_name(out.name + ".part")
+    temporary.write_bytes(data)
+    os.replace(temporary, out)
+    return out
+
+
+def _blocked_code(hold: int | None, problem: str | None) -> str | None:
+    if hold is not None:
+        return "BLOCKED_LEGAL_HOLD"
+    return "BLOCKED_SAFEGUARDS" if problem else None
+
+
+def _endpoint(endpoints: tuple[Endpoint, ...], wanted: str | None) -> Endpoint:
+    if wanted is None and len(endpoints) == 1:
+        return endpoints[0]
+    found = next((e for e in endpoints if e.id == wanted), None)
+    if found is None:
+        known = ", ".join(e.id for e in endpoints) or "none"
+        raise ReleaseError(
+            f"results go only to an endpoint the agreement registers (R38); registered: {known}"
+        )
+    return found

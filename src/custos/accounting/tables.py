@@ -100,7 +100,32 @@ batch = Table(
     Column("delegation_ref", Text),
     Column("approved_at", String(24)),
     Column("released_at", String(24)),
+    Column("notice_until", String(24)),  # R7: a bulk release waits until then
     Column("received_seq", BigInteger, nullable=False),
+)
+
+recipient_safeguards = Table(
+    "recipient_safeguards",
+    metadata,
+    Column("agency_code", String(16), primary_key=True),
+    Column("spr_date", String(10), nullable=False),  # latest Safeguard Procedures Report
+    Column("open_findings", Integer, nullable=False),
+    Column("cap_approved", Boolean, nullable=False),  # corrective action plan with implementation dates
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", String(24), nullable=False),
+)
+
+disposal_request = Table(
+    "disposal_request",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("recall_id", String(40), nullable=False),
+    Column("agency_code", String(64), nullable=False),
+    Column("cases", Text, nullable=False),  # case numbers, ";"-joined
+    Column("created_at", String(24), nullable=False),
+    Column("due_at", String(24), nullable=False),
+    Column("acknowledged_at", String(24)),
+    Column("certified_at", String(24)),
 )
 
 case_record = Table(

@@ -98,14 +98,16 @@ def status(ctx: typer.Context, batch_id: Annotated[str, typer.Argument(help="Bat
 def results(
     ctx: typer.Context,
     batch_id: Annotated[str, typer.Argument(help="Batch id.")],
-    out: Annotated[Path, typer.Option(help="Results CSV: record_id, case_number, code.")],
     by: ByOption,
+    endpoint: Annotated[str | None, typer.Option(help="Registered endpoint (default: the only one).")] = None,
 ) -> None:
-    """Write a released batch's results file (the transmission is recorded in the ledger)."""
+    """Deliver a released batch's results (record_id, case_number, code) to a registered endpoint."""
     state: State = ctx.obj
     with state.runtime() as runtime:
-        count = write_results(runtime.ledger, batch_id, out, operator(by))
-    Console().print(f"Wrote {count:,} results of {batch_id} to {out}")
+        out = write_results(
+            runtime.ledger, batch_id, operator(by), root=runtime.settings.data_dir, endpoint=endpoint
+        )
+    Console().print(f"Delivered the results of {batch_id} to {out}")
 
 
 @case_app.command("show")

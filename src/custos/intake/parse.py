@@ -158,10 +158,6 @@ class _HashingReader(io.RawIOBase):
         self.sha256.update(view[:count])
         return count
 
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
 
 def _digest(path: Path, *, check_text: bool) -> tuple[str, int]:
     """SHA-256 and size of the file; with check_text, also refuse wide BOMs and invalid UTF-8."""
@@ -203,13 +199,16 @@ def _changed(path: Path) -> BatchFileError:
 def _text_lines(path: Path, fmt: str) -> Iterator[tuple[Iterator[str], _HashingReader]]:
     """Physical lines of a text batch (UTF-8 BOM dropped), each at most MAX_LINE_CHARS long."""
     try:
-        hashing = _HashingReader(io.FileIO(path, "r"))
+        raw = io.FileIO(path, "r")
     except OSError as exc:
         raise BatchFileError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+    hashing = _HashingReader(raw)
     # CSV needs newline="" to keep CR/LF inside quoted fields; a JSON line ends only at LF.
     newline = "" if fmt == "csv" else "\n"
-    buffered = io.BufferedReader(hashing, 1 << 16)
-    with io.TextIOWrapper(buffered, encoding="utf-8-sig", newline=newline) as text:
+    with (
+        raw,
+        io.TextIOWrapper(io.BufferedReader(hashing, 1 << 16), encoding="utf-8-sig", newline=newline) as text,
+    ):
         try:
             yield _capped(path, text), hashing
         except UnicodeDecodeError as exc:
@@ -230,7 +229,8 @@ def _text_columns(path: Path, fmt: str) -> tuple[str, ...]:
         if fmt == "jsonl":  # no header: the keys of the first objects stand in for one
             objects = (_json_object(line) for line in lines if not _blank(line))
             pairs = (pair for found in islice(objects, _JSONL_SCAN_LINES) for pair in found or ())
-            return tuple(dict.fromkeys(_name(key) for key, _ in pairs))
+            keys = (_name(key) for key, _ in pairs)
+            return tuple(dict.fromkeys(key for key in keys if key == _label(key)))  # no garbled names
         return _checked_header(path, next(_csv_records(path, lines), (0, []))[1])
 
 
@@ -310,7 +310,8 @@ class _Pairs(list[tuple[str, object]]):
     """A JSON object's members in order, kept as pairs so that a repeated key can be seen."""
 
 
-_TYPE_NAMES = {bool: "a boolean", int: "a number", float: "a number", list: "a list", _Pairs: "an object"}
+_TYPE_NAMES = {bool: "a boolean", int: "a number", float: "a number", list: "a list", _Pairs: "an object",
+               dict: "an object"}  # fmt: skip
 
 
 def _json_object(line: str) -> _Pairs | None:
@@ -330,8 +331,11 @@ def _parquet_rows(batch: BatchFile, empty: dict[str, str]) -> Iterator[RequestRo
                 for values in zip(*columns, strict=True):
                     number += 1
                     yield _row(number, zip(batch.columns, values, strict=True), empty)
-    except _ARROW_ERRORS as exc:
-        raise BatchFileError(f"{batch.path}: cannot be read as Parquet after row {number}: {exc}") from exc
+    except _ARROW_ERRORS as exc:  # a decoding error would show the bytes: give only its reason
+        problem = f"a text value is not UTF-8 ({exc.reason})" if isinstance(exc, UnicodeDecodeError) else exc
+        raise BatchFileError(
+            f"{batch.path}: cannot be read as Parquet after row {number}: {problem}"
+        ) from exc
 
 
 def _malformed(number: int, empty: dict[str, str], detail: str) -> RequestRow:
@@ -354,15 +358,15 @@ def _row(number: int, items: Iterable[tuple[str, object]], empty: dict[str, str]
 
 
 def _defect(name: str, value: object, *, declared: bool) -> RowDefect:
-    label = _label(name)
+    label = _label(name)  # also the field: a JSON key may hold NUL, a lone surrogate or megabytes
     if not declared:
-        return RowDefect(name, UNDECLARED_FIELD, f"column {label} is not declared; value dropped")
+        return RowDefect(label, UNDECLARED_FIELD, f"column {label} is not declared; value dropped")
     if not isinstance(value, str):
         kind = _TYPE_NAMES.get(type(value), type(value).__name__)
-        return RowDefect(name, BAD_VALUE_TYPE, f"field {label} must be text or null, not {kind}")
+        return RowDefect(label, BAD_VALUE_TYPE, f"field {label} must be text or null, not {kind}")
     if len(value) > MAX_FIELD_CHARS:
-        return RowDefect(name, FIELD_TOO_LONG, f"field {label} is longer than {MAX_FIELD_CHARS} characters")
-    return RowDefect(name, BAD_CHARACTERS, f"field {label} contains control characters or lone surrogates")
+        return RowDefect(label, FIELD_TOO_LONG, f"field {label} is longer than {MAX_FIELD_CHARS} characters")
+    return RowDefect(label, BAD_CHARACTERS, f"field {label} contains control characters or lone surrogates")
 
 
 def _name(column: str) -> str:

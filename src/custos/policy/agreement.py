@@ -164,6 +164,17 @@ class TaxYears(_Strict):
         return self
 
 
+class Endpoint(_Strict):
+    """A recipient system registered to receive results (R38), never a workstation (R39)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
+    system: Text  # the recipient system's name
+    kind: Annotated[str, Field(pattern=r"^system$")]  # "workstation" or anything else is refused
+    location: Text  # where results are delivered (a directory the recipient system reads)
+    point_of_contact: Text
+    storage_attestation: Text  # the recipient's attestation of secure storage at this endpoint
+
+
 class Limits(_Strict):
     """Batch limits and review thresholds, with the anchors of legal-requirements.md as defaults."""
 
@@ -217,6 +228,7 @@ class AgreementSpec(_Strict):
     limits: Limits = Field(default_factory=Limits)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     retention: Retention = Field(default_factory=Retention)
+    endpoints: tuple[Endpoint, ...] = ()
     expected_records_per_year: Annotated[int, Field(ge=1)] | None = None
     verification_procedure: str | None = None
     security: str | None = None
@@ -231,6 +243,10 @@ class AgreementSpec(_Strict):
             raise ValueError(f"signer ids repeat: {', '.join(repeated)}")
         return self
 
+    def endpoint(self, endpoint_id: str) -> Endpoint | None:
+        """The registered endpoint with this id, or None."""
+        return next((endpoint for endpoint in self.endpoints if endpoint.id == endpoint_id), None)
+
     def signer(self, signer_id: str) -> Signer | None:
         """The permitted signer with this id, or None."""
         return next((signer for signer in self.signers if signer.id == signer_id), None)
@@ -242,6 +258,7 @@ class AgreementSpec(_Strict):
             "data_elements": self.data_elements is not None,
             "expected_records_per_year": self.expected_records_per_year is not None,
             "term": self.term is not None,
+            "endpoints": bool(self.endpoints),
             "verification_procedure": bool(self.verification_procedure),
             "retention.destruction": bool(self.retention.destruction),
             "security": bool(self.security),

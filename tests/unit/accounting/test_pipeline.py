@@ -23,10 +23,10 @@ class TestEndToEnd:
         assert summary.status == "awaiting_approval"
         assert summary.by_code == {"CONFIRMED": 3}
         with pytest.raises(ReleaseError, match="results leave only after release"):
-            write_results(demo.ledger, summary.batch_id, tmp_path / "early.csv", OPERATOR)
+            write_results(demo.ledger, summary.batch_id, OPERATOR, root=demo.directory)
         approve_and_release(demo.ledger, summary.batch_id, APPROVAL)
-        out = tmp_path / "results.csv"
-        assert write_results(demo.ledger, summary.batch_id, out, OPERATOR) == 3
+        out = write_results(demo.ledger, summary.batch_id, OPERATOR, root=demo.directory)
+        assert out.parent == demo.directory / "demo" / "outbox"
         with out.open(newline="") as handle:
             results = list(csv.DictReader(handle))
         assert [r["code"] for r in results] == ["CONFIRMED"] * 3
