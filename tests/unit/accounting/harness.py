@@ -81,8 +81,7 @@ class Harness:
         return path
 
     def sign(self, path: Path, *, signer: str = HEAD, key: Path | None = None, **overrides: Any) -> Envelope:
-        with path.open(newline="", encoding="utf-8") as handle:
-            count = sum(1 for _ in csv.reader(handle)) - 1
+        count = path.read_bytes().count(b"\n") - 1  # bytes: the file may be deliberately broken
         fields: dict[str, Any] = {
             "agreement_id": DEMO_AGREEMENT, "agreement_version": 1, "signer": signer,
             "batch_digest": file_digest(path), "batch_format": "csv", "record_count": count,
