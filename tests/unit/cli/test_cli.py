@@ -74,7 +74,12 @@ class TestLedgerCommands:
         assert main(["ledger", "verify"]) == 2
 
     def test_demo_runs_end_to_end(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """The demo verifies its bundle and catches the tampered copy."""
+        """The demo runs a signed batch through approval and delivery, verifies its bundle, catches tampering."""
         code, out = run(capsys, "demo", "--dir", str(tmp_path / "demo"))
         assert code == 0
-        assert "tampering detected, first bad seq 2" in out
+        out = " ".join(out.split())  # rich wraps long lines
+        assert "awaiting_approval" in out and "Delivered the results" in out
+        assert "REJECTED_ADDRESS_MISSING" in out and "REJECTED_ADDRESS_ZIP_ONLY" in out
+        assert "verified (" in out and "tampering detected, first bad seq" in out
+        outbox = tmp_path / "demo" / "installation" / "demo" / "outbox"
+        assert len(list(outbox.glob("*-results.csv"))) == 1
