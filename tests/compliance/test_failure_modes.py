@@ -13,7 +13,6 @@ from itertools import cycle
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from tests.unit.accounting.harness import OPERATOR, Harness
 from typer.testing import CliRunner
@@ -139,11 +138,6 @@ def test_f02_zip_or_junk_text_as_address_is_rejected_with_its_code(demo: Harness
     assert all(code.startswith("REJECTED_ADDRESS_") for code in summary.by_code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a ZIP followed by a deny-listed placeholder ('12345 N/A', '12345 NONE') parses as house "
-    "number + street name and passes R11/R12; it reaches the matcher instead of REJ_ADDR_ZIP_ONLY",
-)
 def test_f02_zip_followed_by_placeholder_text_is_rejected(demo: Harness) -> None:
     """F2: a ZIP plus non-address text ("12345 N/A", "12345 NONE") is not an address (R11), with the rest of the address given."""
     person = demo.confirmable(1)[0]

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from custos.accounting.admission import Admitted, admit, consume_nonce, official, reject
 from custos.accounting.decide import final_outcome
-from custos.accounting.screen import screen_key, screened
+from custos.accounting.screen import screen_key, screened, tin_commitment
 from custos.accounting.tables import batch, case_number, case_record
 from custos.errors import IntakeError
 from custos.intake.envelope import Envelope
@@ -322,6 +322,7 @@ class DecisionPipeline:
                     select(case_record.c.dedupe_key).where(
                         case_record.c.dedupe_key.in_(key_list[start : start + 500]),
                         case_record.c.batch_id.in_(pending),
+                        ~case_record.c.internal_code.startswith("REJ_"),  # a rejected record may be corrected
                     )
                 ).scalars()
             )
@@ -420,6 +421,12 @@ class DecisionPipeline:
                 case_id = state.case_ids[row_number]
                 tin = tins.get(decision.taxpayer_id) if decision.taxpayer_id is not None else None
                 outcome = final_outcome(decision, tin, tin in blocked, hold, supplied_tin or None)
+                if tin is not None:  # kept so the screen can be checked again at release (R25)
+                    tx.connection.execute(
+                        update(case_record)
+                        .where(case_record.c.case_id == case_id)
+                        .values(tin_commitment=tin_commitment(key, tin))
+                    )
                 self._write_decision(
                     tx,
                     state,

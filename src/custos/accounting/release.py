@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select, update
 
 from custos.accounting.safeguards import safeguards_problem
-from custos.accounting.tables import batch, case_id_of, case_number, case_record
+from custos.accounting.tables import batch, case_id_of, case_number, case_record, screen_flag
 from custos.errors import PolicyError
 from custos.intake.spreadsheet import neutralize_formula
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
@@ -55,6 +55,33 @@ def batch_counts(connection: Connection, batch_id: str) -> dict[str, int]:
     """Counts by response code."""
     codes = connection.execute(select(case_record.c.internal_code).where(case_record.c.batch_id == batch_id))
     return dict(sorted(Counter(response_code(code) for code in codes.scalars()).items()))
+
+
+def _screen_again(tx: LedgerTransaction, batch_id: str) -> None:
+    """R25 at the moment of release: a taxpayer listed since the decision is blocked, not disclosed."""
+    listed = select(screen_flag.c.tin_commitment)
+    hits = tx.connection.execute(
+        select(case_record).where(
+            case_record.c.batch_id == batch_id,
+            case_record.c.internal_code == "CONFIRMED",
+            case_record.c.tin_commitment.in_(listed),
+        )
+    ).all()
+    for case in hits:
+        seq = tx.append(
+            AuditEvent(
+                EventType.DECISION_MADE, Actor.system("release"), "decide_record", Outcome.DENIED,
+                object=ObjectRef("case", case_number(case.case_id)), reason_code="BLOCKED_6103I6",
+                refs=(case.validated_seq,), authz=Authorization(POLICY_VERSION, "R25", "deny"),
+                details={"case": case_number(case.case_id), "batch": batch_id, "code": "BLOCKED_6103I6",
+                         "response": "BLOCKED", "r25": "BLOCKED_6103I6", "r27": "pass", "rechecked": True},
+            )
+        ).seq  # fmt: skip
+        tx.connection.execute(
+            update(case_record)
+            .where(case_record.c.case_id == case.case_id)
+            .values(internal_code="BLOCKED_6103I6", decided_seq=seq, taxpayer_id=None)
+        )
 
 
 def _bulk_notice(
@@ -92,6 +119,26 @@ def approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> di
     """
     if not (approval.role.strip() and approval.delegation.strip()):
         raise ReleaseError("an approval needs the official's role and delegation reference (R35)")
+    try:
+        return _approve_and_release(ledger, batch_id, approval)
+    except _HoldRefusal as refusal:  # the attempt itself is accounted for (R5), outside the rolled-back work
+        ledger.append(
+            AuditEvent(
+                EventType.APPROVAL_RECORDED, approval.official, "approve_release", Outcome.DENIED,
+                object=ObjectRef("batch", batch_id), reason_code="BLOCKED_LEGAL_HOLD",
+                authz=Authorization(POLICY_VERSION, "R5", "deny"), details={"legal_hold": refusal.hold},
+            )
+        )  # fmt: skip
+        raise ReleaseError(f"legal hold {refusal.hold} is in force; nothing may be released (R5)") from None
+
+
+class _HoldRefusal(Exception):
+    def __init__(self, hold: int) -> None:
+        super().__init__(hold)
+        self.hold = hold
+
+
+def _approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> dict[str, int]:
     with ledger.transaction() as tx:
         row = tx.connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one_or_none()
         if row is None:
@@ -102,7 +149,8 @@ def approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> di
             )
         hold = hold_in_force(tx.connection, row.agreement_id)
         if hold is not None:
-            raise ReleaseError(f"legal hold {hold} is in force; nothing may be released (R5)")
+            raise _HoldRefusal(hold)
+        _screen_again(tx, batch_id)
         counts = batch_counts(tx.connection, batch_id)
         now = format_timestamp(ledger.clock.now())
         limits = get_agreement(tx.connection, row.agreement_id, row.agreement_version).spec.limits

@@ -140,6 +140,7 @@ case_record = Table(
     Column("internal_code", String(48), nullable=False),
     Column("reason", String(48)),  # the matching engine's reason, when it ran
     Column("taxpayer_id", Integer),  # the master index's internal id of the confirmed taxpayer
+    Column("tin_commitment", String(80)),  # keyed hash of that taxpayer's TIN, for the screen at release
     Column("dedupe_key", String(64)),
     Column("reason_key", String(64)),
     Column("investigation_key", String(64)),

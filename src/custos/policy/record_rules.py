@@ -18,6 +18,7 @@ from custos.policy.rules import AllOf, LeafRule
 from custos.standardize.addresses import standardize_address
 from custos.standardize.models import StandardAddress
 from custos.standardize.names import fold, standardize_name
+from custos.standardize.pub28 import PLACEHOLDER_FIELDS, PLACEHOLDER_PHRASES
 
 ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "zip")
 MAX_RECORD_ID = 64
@@ -99,6 +100,9 @@ class NotZipOnly(LeafRule[RecordContext]):
         no_street = {"NO_STREET", "UNPARSEABLE"} & set(subject.address.problems)
         if line1 and no_street and _ZIP_TOKEN.search(line1):
             return "REJ_ADDR_ZIP_ONLY", "address_line1 holds a ZIP code and no street"
+        rest = fold(_ZIP_TOKEN.sub(" ", line1)) if _ZIP_TOKEN.search(line1) else None
+        if rest is not None and (rest in PLACEHOLDER_FIELDS or any(p in rest for p in PLACEHOLDER_PHRASES)):
+            return "REJ_ADDR_ZIP_ONLY", "address_line1 holds a ZIP code and placeholder text"  # "12345 N/A"
         bare_zip = not line1 and not subject.text("address_line2") and subject.text("zip")
         if bare_zip and not (subject.text("city") and subject.text("state")):
             return "REJ_ADDR_ZIP_ONLY", "only a ZIP code was supplied"
