@@ -133,3 +133,24 @@ def test_f12_after_the_notice_period_only_a_second_official_releases(demo: Harne
         approve_and_release(demo.ledger, summary.batch_id, FIRST)
     approve_and_release(demo.ledger, summary.batch_id, SECOND)
     assert write_results(demo.ledger, summary.batch_id, OPERATOR, root=demo.directory).is_file()
+
+
+def test_r07_bulk_notice_applies_above_the_threshold_only(demo: Harness) -> None:
+    """R7 at its boundary: a batch of exactly the threshold is released at once; one more record starts the notice."""
+    from tests.compliance.agreements import activate_variant
+
+    text = (demo.directory / "demo" / "agreement.toml").read_text()
+    activate_variant(
+        demo,
+        text.replace("max_batch_records = 100000", "max_batch_records = 100000\nbulk_notice_threshold = 3"),
+    )
+    rows = demo.confirmable(7)
+    at_limit = demo.submit(rows[:3], agreement_version=2)
+    approve_and_release(demo.ledger, at_limit.batch_id, FIRST)
+    assert write_results(demo.ledger, at_limit.batch_id, OPERATOR, root=demo.directory).is_file()
+    above = demo.submit(rows[3:7], agreement_version=2)
+    approve_and_release(demo.ledger, above.batch_id, FIRST)
+    notice = demo.entries()[-1]
+    assert notice["action"] == "approve_bulk_release" and "notice_until" in notice["details"]
+    with pytest.raises(ReleaseError, match="results leave only after release"):
+        write_results(demo.ledger, above.batch_id, OPERATOR, root=demo.directory)
