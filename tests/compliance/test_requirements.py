@@ -541,10 +541,12 @@ def test_r15_full_name_is_required(demo: Harness) -> None:
         "no-given": {"given_name": ""},
         "no-surname": {"surname": " "},
         "punctuation": {"given_name": "-"},
+        "fnu": {"given_name": "FNU"},
+        "unknown": {"surname": "Unknown"},
     }
     summary = demo.submit(variants(demo, "R15", changes))
     assert set(demo.codes(summary.batch_id).values()) == {"REJ_NAME_MISSING"}
-    assert summary.by_code == {"REJECTED_NAME_MISSING": 3}
+    assert summary.by_code == {"REJECTED_NAME_MISSING": 5}
 
 
 def test_r16_taxable_periods_within_the_window(demo: Harness) -> None:

@@ -132,17 +132,25 @@ class CompleteAddress(LeafRule[RecordContext]):
         return None
 
 
+# Name fields that stand for "unknown" in government records: first/last name unknown, no middle name.
+PLACEHOLDER_NAMES = frozenset({"FNU", "LNU", "NFN", "NLN", "NMN", "UNKNOWN", "UNK", "NONE", "NA", "N A", "X",
+                               "XX", "XXX", "TEST", "REFUSED", "NOT PROVIDED"})  # fmt: skip
+
+
 class FullName(LeafRule[RecordContext]):
-    """R15: at least a given name and a surname."""
+    """R15: at least a given name and a surname, neither a placeholder such as FNU or UNKNOWN."""
 
     rule_id = "R15"
 
     def evaluate(self, subject: RecordContext) -> tuple[str, str] | None:
         name = standardize_name(subject.text("given_name"), subject.text("middle_name"),
                                 subject.text("surname"), subject.text("name_suffix"))  # fmt: skip
-        missing = [label for label, tokens in (("given_name", name.given_tokens),
-                                               ("surname", name.surname_tokens)) if not tokens]  # fmt: skip
-        return ("REJ_NAME_MISSING", f"{', '.join(missing)} empty") if missing else None
+        parts = (
+            ("given_name", name.given_tokens, name.given),
+            ("surname", name.surname_tokens, name.surname),
+        )
+        missing = [label for label, tokens, text in parts if not tokens or text in PLACEHOLDER_NAMES]
+        return ("REJ_NAME_MISSING", f"{', '.join(missing)} empty or a placeholder") if missing else None
 
 
 class TaxablePeriods(LeafRule[RecordContext]):
