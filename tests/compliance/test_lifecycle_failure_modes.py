@@ -154,3 +154,20 @@ def test_r07_bulk_notice_applies_above_the_threshold_only(demo: Harness) -> None
     assert notice["action"] == "approve_bulk_release" and "notice_until" in notice["details"]
     with pytest.raises(ReleaseError, match="results leave only after release"):
         write_results(demo.ledger, above.batch_id, OPERATOR, root=demo.directory)
+
+
+def test_r43_each_disclosure_is_accounted_with_every_element(demo: Harness) -> None:
+    """R43: each released confirmation names taxpayer key, field, authority, agency, officers, approver, batch."""
+    batch_id = released(demo, 2)
+    cases = demo.cases(batch_id)
+    disclosures = [e for e in demo.entries() if e["event_type"] == "disclosure.made"]
+    assert len(disclosures) == 2
+    for event in disclosures:
+        details = event["details"]
+        case = next(c for c in cases.values() if f"C{c.case_id:010d}" == event["object"]["id"])
+        assert details["taxpayer_key"] == case.taxpayer_id is not None
+        assert details["legal_authority"] == "26 U.S.C. 6103(i)(2)"
+        assert details["recipient_agency"] == AGENCY and details["batch"] == batch_id
+        assert details["recipients"] == case.recipients and details["approving_official"] == OPERATOR.id
+        assert details["field"] == "TAXPAYER_IDENTITY:address_confirmation"
+        assert event["object"]["commitment"] == case.payload_commitment

@@ -179,6 +179,7 @@ class DecisionPipeline:
             details={
                 "agreement_id": envelope.agreement_id, "agreement_version": envelope.agreement_version,
                 "agreement_digest": admitted.agreement.digest, "record_count": admitted.record_count,
+                "requester_code": admitted.agreement.parties.requester_code,
                 "envelope_nonce": envelope.nonce, "envelope_created": envelope.created,
                 "envelope_alg": envelope.alg, "envelope_signature": envelope.signature,
                 "envelope_record_count": envelope.record_count, "batch_format": envelope.batch_format,

@@ -153,7 +153,8 @@ def _approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> d
         _screen_again(tx, batch_id)
         counts = batch_counts(tx.connection, batch_id)
         now = format_timestamp(ledger.clock.now())
-        limits = get_agreement(tx.connection, row.agreement_id, row.agreement_version).spec.limits
+        spec = get_agreement(tx.connection, row.agreement_id, row.agreement_version).spec
+        limits = spec.limits
         if row.status == "bulk_notice":
             if now < row.notice_until:
                 raise ReleaseError(f"batch {batch_id} is held for bulk notice until {row.notice_until} (R7)")
@@ -188,7 +189,8 @@ def _approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> d
                     authz=Authorization(POLICY_VERSION, "R35,R43", "allow"),
                     details={"taxpayer_key": case.taxpayer_id, "field": CONFIRMATION_FIELD,
                              "legal_authority": LEGAL_AUTHORITY, "batch": batch_id,
-                             "recipient_agency": row.agreement_id, "recipients": case.recipients,
+                             "recipient_agency": spec.parties.requester_code, "agreement": row.agreement_id,
+                             "recipients": case.recipients,
                              "approving_official": approval.official.id},
                 )
             ).seq  # fmt: skip

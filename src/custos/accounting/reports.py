@@ -35,7 +35,7 @@ class AgencyYear:
 
 
 def annual_report(ledger: Ledger, year: int) -> dict[str, dict[str, int]]:
-    """Figures per requesting agency (agreement id) for ``year``, from every ledger entry."""
+    """Figures per requesting agency (its code in the agreement) for ``year``, from every ledger entry."""
     figures: defaultdict[str, AgencyYear] = defaultdict(AgencyYear)
     batch_agency: dict[str, str] = {}
     for seq in range(ledger.head().size):
@@ -43,7 +43,7 @@ def annual_report(ledger: Ledger, year: int) -> dict[str, dict[str, int]]:
         kind, details = entry["event_type"], entry["details"]
         in_year = entry["recorded_at"].startswith(f"{year}-")
         if kind == "request.received":
-            agency = str(details.get("agreement_id"))
+            agency = str(details.get("requester_code"))
             batch_agency[entry["object"]["id"]] = agency
             if in_year:
                 figures[agency].requests += 1
