@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from itertools import cycle
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from tests.unit.accounting.harness import OPERATOR, Harness
+from tests.unit.accounting.harness import OPERATOR, Harness, fresh, valid_rows
 from typer.testing import CliRunner
 
 from custos.accounting.release import Approval, approve_and_release, batch_status
@@ -31,25 +30,6 @@ ADDRESS = ("address_line1", "address_line2", "city", "state", "zip")
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def fresh(row: dict[str, str], tag: str, number: int, **changes: str) -> dict[str, str]:
-    """A copy of a request row with its own record id, investigation, reason and officer."""
-    investigation = f"HSI-{tag}-{number:06d}"
-    return {
-        **row,
-        "record_id": f"{tag}-{number:04d}",
-        "investigation_id": investigation,
-        "reason": f"Serve process in criminal investigation {investigation}",
-        "recipients": f"AGENT-{tag}-{number:04d}",
-        **changes,
-    }
-
-
-def valid_rows(demo: Harness, count: int, tag: str, **changes: str) -> list[dict[str, str]]:
-    """``count`` valid records of real taxpayers the engine confirms exactly, each its own request."""
-    source = cycle(demo.confirmable(18))
-    return [fresh(next(source), tag, number, **changes) for number in range(1, count + 1)]
 
 
 def decisions(demo: Harness) -> dict[str, dict[str, Any]]:

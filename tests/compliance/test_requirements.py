@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.unit.accounting.harness import OPERATOR, Harness
+from tests.unit.accounting.harness import OPERATOR, Harness, fresh, valid_rows
 from typer.testing import CliRunner
 
 import custos.accounting.pipeline as pipeline_module
@@ -71,25 +71,6 @@ RESPONSES = {"CONFIRMED", "NOT_CONFIRMED", "PENDING_REVIEW", "BLOCKED"}
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def fresh(row: dict[str, str], tag: str, number: int, **changes: str) -> dict[str, str]:
-    """A copy of a request row with its own record id, investigation, reason and officer."""
-    investigation = f"HSI-{tag}-{number:06d}"
-    return {
-        **row,
-        "record_id": f"{tag}-{number:04d}",
-        "investigation_id": investigation,
-        "reason": f"Serve process in criminal investigation {investigation}",
-        "recipients": f"AGENT-{tag}-{number:04d}",
-        **changes,
-    }
-
-
-def valid_rows(demo: Harness, count: int, tag: str, **changes: str) -> list[dict[str, str]]:
-    """``count`` valid records of real taxpayers the engine confirms exactly, each its own request."""
-    source = cycle(demo.confirmable(18))
-    return [fresh(next(source), tag, number, **changes) for number in range(1, count + 1)]
 
 
 def variants(demo: Harness, tag: str, changes: dict[str, dict[str, str]]) -> list[dict[str, str]]:

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 from collections.abc import Iterable, Mapping
+from itertools import cycle
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,22 @@ class Harness:
         """Every ledger leaf, parsed."""
         size = self.ledger.head().size
         return [json.loads(self.ledger.leaf(seq)) for seq in range(size)]
+
+
+def fresh(row: dict[str, str], tag: str, number: int, **changes: str) -> dict[str, str]:
+    """A copy of a request row with its own record id, investigation, reason and officer."""
+    investigation = f"HSI-{tag}-{number:06d}"
+    return {
+        **row,
+        "record_id": f"{tag}-{number:04d}",
+        "investigation_id": investigation,
+        "reason": f"Serve process in criminal investigation {investigation}",
+        "recipients": f"AGENT-{tag}-{number:04d}",
+        **changes,
+    }
+
+
+def valid_rows(demo: Harness, count: int, tag: str, **changes: str) -> list[dict[str, str]]:
+    """``count`` valid records of real taxpayers the engine confirms exactly, each its own request."""
+    source = cycle(demo.confirmable(18))
+    return [fresh(next(source), tag, number, **changes) for number in range(1, count + 1)]
