@@ -171,3 +171,18 @@ def test_r43_each_disclosure_is_accounted_with_every_element(demo: Harness) -> N
         assert details["recipients"] == case.recipients and details["approving_official"] == OPERATOR.id
         assert details["field"] == "TAXPAYER_IDENTITY:address_confirmation"
         assert event["object"]["commitment"] == case.payload_commitment
+
+
+def test_r37_an_out_of_date_safeguard_report_blocks_delivery(demo: Harness) -> None:
+    """R37: a Safeguard Procedures Report older than a year blocks delivery; one a day younger does not."""
+    batch_id = released(demo)
+    today = dt.date.today()
+    with demo.ledger.transaction() as tx:
+        record_safeguards(tx, AGENCY, spr_date=today - dt.timedelta(days=367), open_findings=0,
+                          cap_approved=False, actor=OPERATOR)  # fmt: skip
+    with pytest.raises(ReleaseError, match="out of date"):
+        write_results(demo.ledger, batch_id, OPERATOR, root=demo.directory)
+    with demo.ledger.transaction() as tx:
+        record_safeguards(tx, AGENCY, spr_date=today - dt.timedelta(days=366), open_findings=0,
+                          cap_approved=False, actor=OPERATOR)  # fmt: skip
+    assert write_results(demo.ledger, batch_id, OPERATOR, root=demo.directory).is_file()
