@@ -11,6 +11,8 @@ import pytest
 from custos.testing import FixedClock
 
 if TYPE_CHECKING:
+    from tests.unit.accounting.harness import Harness
+
     from custos.runtime import Runtime
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,3 +53,21 @@ def runtime(data_dir: Path, clock: FixedClock) -> Iterator[Runtime]:
     opened = Runtime.open(Settings.load(data_dir), clock=clock)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo installation, built once per session for the pipeline and compliance tests."""
+    from tests.unit.accounting.harness import build_template
+
+    return build_template(tmp_path_factory.mktemp("demo-template") / "data")
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path) -> Iterator[Harness]:
+    """A private copy of the demo installation, opened."""
+    from tests.unit.accounting.harness import Harness
+
+    harness = Harness(demo_template, tmp_path / "data")
+    yield harness
+    harness.close()

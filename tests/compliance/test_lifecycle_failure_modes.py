@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.unit.accounting.harness import OPERATOR, Harness
+from tests.unit.accounting.harness import OPERATOR, Harness, activate_variant
 
 from custos.accounting.recall import Defect, affected_disclosures, open_recall, overdue, record_reply
 from custos.accounting.release import Approval, ReleaseError, approve_and_release, write_results
@@ -71,8 +71,6 @@ def test_f12_a_bulk_release_waits_for_notice_and_a_second_official(demo: Harness
     assert (
         "bulk_notice_threshold" not in text
     )  # the default (1,000) applies to the demo; lower it for the test
-    from tests.compliance.agreements import activate_variant
-
     activate_variant(
         demo,
         text.replace("max_batch_records = 100000", "max_batch_records = 100000\nbulk_notice_threshold = 2"),
@@ -122,8 +120,6 @@ def test_f14_every_disclosure_is_in_the_annual_report_with_no_way_to_leave_it_ou
 
 def test_f12_after_the_notice_period_only_a_second_official_releases(demo: Harness) -> None:
     """F12: once the notice period has run, the approving official alone cannot release; a second one can (R7)."""
-    from tests.compliance.agreements import activate_variant
-
     text = (demo.directory / "demo" / "agreement.toml").read_text()
     limits = "max_batch_records = 100000\nbulk_notice_threshold = 2\nbulk_notice_hours = 0"
     activate_variant(demo, text.replace("max_batch_records = 100000", limits))
@@ -137,8 +133,6 @@ def test_f12_after_the_notice_period_only_a_second_official_releases(demo: Harne
 
 def test_r07_bulk_notice_applies_above_the_threshold_only(demo: Harness) -> None:
     """R7 at its boundary: a batch of exactly the threshold is released at once; one more record starts the notice."""
-    from tests.compliance.agreements import activate_variant
-
     text = (demo.directory / "demo" / "agreement.toml").read_text()
     activate_variant(
         demo,

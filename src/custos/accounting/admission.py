@@ -17,7 +17,6 @@ Nothing the signer wrote is trusted before step 3.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -25,6 +24,7 @@ from typing import NoReturn
 from sqlalchemy import Connection, insert, select
 
 from custos.accounting.tables import envelope_nonce
+from custos.digests import file_digest
 from custos.errors import IntakeError
 from custos.intake.envelope import Envelope, EnvelopeError, verify_envelope
 from custos.intake.parse import BatchFile, BatchFileError, count_rows, open_batch
@@ -60,15 +60,6 @@ class Admitted:
     signer: Signer
     batch_file: BatchFile
     record_count: int
-
-
-def file_digest(path: Path) -> str:
-    """``sha256:<hex>`` of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
 
 
 def official(envelope: Envelope, agency: str | None = None, keyid: str | None = None) -> Actor:

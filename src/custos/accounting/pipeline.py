@@ -48,11 +48,12 @@ from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, Ob
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import LedgerTransaction
 from custos.matching.batch import BatchMatcher
-from custos.matching.models import Decision
+from custos.matching.models import ENGINE_VERSION, Decision
 from custos.policy.codes import response_code
 from custos.policy.record_rules import RecordContext, recipients, record_policy
 from custos.policy.store import POLICY_VERSION, hold_in_force
 from custos.runtime import Runtime
+from custos.standardize.models import NORMALIZER_VERSION
 from custos.standardize.names import fold
 
 VALID = "VALID"  # a record that passed validation and waits for matching
@@ -463,9 +464,6 @@ class DecisionPipeline:
         decision: Decision | None,
         snapshot: str,
     ) -> None:
-        from custos.matching.models import ENGINE_VERSION  # noqa: PLC0415
-        from custos.standardize.models import NORMALIZER_VERSION  # noqa: PLC0415
-
         response = response_code(code)
         confirmed = response == "CONFIRMED"
         details: dict[str, str | int | bool | None] = {

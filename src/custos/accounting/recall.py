@@ -25,8 +25,7 @@ from custos.errors import PolicyError
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import Ledger, LedgerTransaction
-
-POLICY = "custos-policy/1"
+from custos.policy.store import POLICY_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +107,7 @@ def open_recall(
                 EventType.ADMIN_ACTION, actor, "disposal.requested", Outcome.SUCCESS,
                 object=ObjectRef("disposal_request", str(request_id)),
                 refs=tuple(i.disclosed_seq for i in items),
-                authz=Authorization(POLICY, "R52", "allow"),
+                authz=Authorization(POLICY_VERSION, "R52", "allow"),
                 details={"recall": recall_id, "recipient_agency": agency, "cases": len(items),
                          "due_days": due_days},
             )
@@ -137,7 +136,7 @@ def record_reply(tx: LedgerTransaction, request_id: int, step: str, actor: Actor
         AuditEvent(
             EventType.ADMIN_ACTION, actor, f"disposal.{step}", Outcome.SUCCESS,
             object=ObjectRef("disposal_request", str(request_id)),
-            authz=Authorization(POLICY, "R53", "allow"),
+            authz=Authorization(POLICY_VERSION, "R53", "allow"),
             details={"recall": row.recall_id, "recipient_agency": row.agency_code},
         )
     )  # fmt: skip

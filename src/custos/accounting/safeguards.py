@@ -18,6 +18,7 @@ from custos.errors import PolicyError
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import LedgerTransaction
+from custos.policy.store import POLICY_VERSION
 
 SPR_VALID_DAYS = 366
 
@@ -43,7 +44,7 @@ def record_safeguards(
         AuditEvent(
             EventType.POLICY_CHANGED, actor, "safeguards.record", Outcome.SUCCESS,
             object=ObjectRef("recipient", agency_code),
-            authz=Authorization("custos-policy/1", "R37", "allow"),
+            authz=Authorization(POLICY_VERSION, "R37", "allow"),
             details={"spr_date": spr_date.isoformat(), "open_findings": open_findings,
                      "cap_approved": cap_approved},
         )

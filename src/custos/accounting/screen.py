@@ -21,6 +21,7 @@ from custos.errors import PolicyError
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import LedgerTransaction
+from custos.policy.store import POLICY_VERSION
 
 SCREEN_KINDS = ("confidential_informant", "tax_investigation")
 KEY_BYTES = 32
@@ -61,7 +62,7 @@ def add_to_screen(tx: LedgerTransaction, key: bytes, tin: str, kind: str, actor:
         AuditEvent(
             EventType.POLICY_CHANGED, actor, "screen.add", Outcome.SUCCESS,
             object=ObjectRef("screen_flag", commitment[12:28], commitment),
-            authz=Authorization("custos-policy/1", "R25", "allow"), details={"kind": kind},
+            authz=Authorization(POLICY_VERSION, "R25", "allow"), details={"kind": kind},
         )
     )  # fmt: skip
 

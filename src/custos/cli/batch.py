@@ -15,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from custos.accounting.admission import file_digest
 from custos.accounting.pipeline import DecisionPipeline
 from custos.accounting.release import Approval, approve_and_release, batch_status, case_status, write_results
 from custos.cli.agreement import ByOption, operator
@@ -43,7 +42,7 @@ def sign(
     opened = open_batch(batch_file, required=())
     envelope = sign_envelope(
         load_private_key(key), agreement_id=agreement, agreement_version=version, signer=signer,
-        batch_digest=file_digest(batch_file), batch_format=opened.format, record_count=count_rows(opened),
+        batch_digest=opened.digest, batch_format=opened.format, record_count=count_rows(opened),
     )  # fmt: skip
     target = out or batch_file.with_name(batch_file.name + ".envelope.json")
     write_envelope(target, envelope)

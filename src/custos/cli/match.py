@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from custos.intake.spreadsheet import neutralize_formula
 from custos.matching.batch import BatchMatcher
 from custos.matching.index import build_index
 from custos.matching.tabular import (
@@ -42,7 +43,6 @@ _OTHER_REQUEST_COLUMNS = (
     "tin", "a_number", "removal_order_date", "removal_order_case_number", "investigation_id",
     "statute", "reason", "taxable_periods", "recipients",
 )  # fmt: skip
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 10_000
 
 
@@ -87,11 +87,6 @@ def load(
     Console().print(stages)
 
 
-def _safe_cell(value: str) -> str:
-    """Neutralize spreadsheet formulas in anything echoed back (CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
 def match(
     *,
     master: Annotated[Path, typer.Option("--master", help="Master index, or a CSV/Parquet extract.")],
@@ -134,7 +129,7 @@ def match(
             for decisions in matcher.match(batch.to_pylist() for batch in stream):
                 for decision in decisions:
                     writer.writerow(
-                        [_safe_cell(decision.record_id), decision.code.value, decision.reason.value]
+                        [neutralize_formula(decision.record_id), decision.code.value, decision.reason.value]
                     )
                     counts[(decision.code.value, decision.reason.value)] += 1
                 progress.advance(task, len(decisions))

@@ -34,6 +34,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from custos.digests import file_digest
 from custos.errors import Error
 from custos.matching.models import Candidate
 from custos.matching.tabular import MASTER_COLUMNS, MASTER_REQUIRED, check_columns, scan_sql, select_columns
@@ -77,14 +78,6 @@ def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
     yield
     timings[name] = round(time.perf_counter() - started, 1)
     logger.info("index build: %s took %.1f s", name, timings[name])
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _connect(
@@ -263,7 +256,7 @@ def build_index(
             snapshot = (
                 "sha256:"
                 + hashlib.sha256(
-                    f"{_file_digest(source)}|{INDEX_VERSION}|{NORMALIZER_VERSION}".encode()
+                    f"{file_digest(source).removeprefix('sha256:')}|{INDEX_VERSION}|{NORMALIZER_VERSION}".encode()
                 ).hexdigest()
             )
         with _stage("read and resolve the address of record", timings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import tomllib
 from collections.abc import Iterable, Mapping
 from itertools import cycle
 from pathlib import Path
@@ -12,15 +13,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from custos.accounting.admission import file_digest
 from custos.accounting.pipeline import BatchSummary, DecisionPipeline
 from custos.accounting.tables import case_record
 from custos.config import Settings
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT, HEAD, create_demo_installation
+from custos.digests import file_digest
 from custos.intake.envelope import Envelope, load_private_key, sign_envelope
 from custos.ledger.events import Actor, ActorKind
 from custos.ledger.service import Ledger
-from custos.policy.agreement import REQUEST_ELEMENTS
+from custos.policy.agreement import REQUEST_ELEMENTS, AgreementSpec, parse_agreement
+from custos.policy.store import activate_agreement, approve_agreement, load_agreement_version
 from custos.runtime import Runtime
 
 OPERATOR = Actor(ActorKind.OPERATOR, "test-operator")
@@ -127,3 +129,15 @@ def valid_rows(demo: Harness, count: int, tag: str, **changes: str) -> list[dict
     """``count`` valid records of real taxpayers the engine confirms exactly, each its own request."""
     source = cycle(demo.confirmable(18))
     return [fresh(next(source), tag, number, **changes) for number in range(1, count + 1)]
+
+
+def activate_variant(demo: Harness, text: str, version: int = 2) -> AgreementSpec:
+    """Load ``text`` (the demo agreement, edited) as ``version``, approve it twice and activate it."""
+    text = text.replace("version = 1", f"version = {version}", 1)
+    spec = parse_agreement(tomllib.loads(text))
+    with demo.ledger.transaction() as tx:
+        load_agreement_version(tx, spec, Actor(ActorKind.OPERATOR, "admin"))
+        approve_agreement(tx, spec.id, spec.version, Actor(ActorKind.OPERATOR, "approver-1"))
+        approve_agreement(tx, spec.id, spec.version, Actor(ActorKind.OPERATOR, "approver-2"))
+        activate_agreement(tx, spec.id, spec.version, Actor(ActorKind.OPERATOR, "admin"))
+    return spec

@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from tests.compliance.agreements import activate_variant
-from tests.unit.accounting.harness import OPERATOR, Harness
+from tests.unit.accounting.harness import OPERATOR, Harness, activate_variant
 
 from custos.accounting.admission import SubmissionRejected
 from custos.accounting.release import Approval, approve_and_release, write_results
