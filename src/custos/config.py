@@ -72,6 +72,36 @@ class Settings(BaseSettings):
         default=Path("keys/screen.key"),
         description="Key for the keyed hashes of TINs on the 6103(i)(6) screen list (created on first use).",
     )
+    api_public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^/?#\s]+$",
+        description="Scheme and authority clients sign in @target-uri; the API rebuilds every request's "
+        "target URI from it, never from Host or X-Forwarded-* headers.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address 'custos serve' listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port 'custos serve' listens on.")
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="Server processes 'custos serve' runs (uvicorn workers)."
+    )
+    api_max_body_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, description="Largest request body accepted (a batch file upload)."
+    )
+    api_rate_per_minute: int = Field(
+        default=1200, ge=1, description="Requests one key may make per minute, per server process."
+    )
+    api_spool_dir: Path = Field(
+        default=Path("spool"),
+        description="Where uploaded batch files wait until processed (confidential; removed afterwards).",
+    )
+    api_trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses of TLS-terminating proxies whose client-certificate header is believed; "
+        "from anyone else the header is ignored.",
+    )
+    api_client_cert_header: str = Field(
+        default="x-client-cert-sha256",
+        description="Header a trusted proxy sets to the verified client certificate's SHA-256 (mTLS).",
+    )
     payload_retention_days: int = Field(
         default=2557,
         ge=1,

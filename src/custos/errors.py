@@ -15,6 +15,7 @@ Error:
         +-- PayloadUnavailableError   a confidential payload is gone or absent
     +-- PolicyError            an agreement, rule set or policy change is invalid or refused
     +-- IntakeError            a submission cannot be accepted as a whole (file, envelope)
+    +-- PipelineError          an accepted batch cannot be processed (gone, changed, not pending)
 
 """
 
@@ -74,3 +75,7 @@ class PolicyError(Error):
 
 class IntakeError(Error):
     """A submission cannot be accepted as a whole: its file or envelope is unusable."""
+
+
+class PipelineError(Error):
+    """An accepted batch cannot be processed: its file is gone or changed, or it is not pending."""

@@ -24,8 +24,9 @@ from typing import NoReturn
 from sqlalchemy import Connection, insert, select
 
 from custos.accounting.tables import envelope_nonce
+from custos.accounting.transport import SignedRequest, is_replay, record_replay
 from custos.digests import file_digest
-from custos.errors import IntakeError
+from custos.errors import IntakeError, StorageError
 from custos.intake.envelope import Envelope, EnvelopeError, verify_envelope
 from custos.intake.parse import BatchFile, BatchFileError, count_rows, open_batch
 from custos.ledger.events import Actor, ActorKind, AuditEvent, Authorization, EventType, ObjectRef, Outcome
@@ -67,24 +68,45 @@ def official(envelope: Envelope, agency: str | None = None, keyid: str | None = 
     return Actor(ActorKind.OFFICIAL, envelope.signer, agency, keyid)
 
 
-def reject(ledger: Ledger, envelope: Envelope, code: str, message: str, *, consume: bool) -> NoReturn:
-    """Write the one ledger event of a refused submission, then raise."""
+def reject(
+    ledger: Ledger,
+    envelope: Envelope,
+    code: str,
+    message: str,
+    *,
+    consume: bool,
+    transport: SignedRequest | None = None,
+) -> NoReturn:
+    """Write the one ledger event of a refused submission, then raise.
+
+    A submission that came over the API carries its HTTP signature into the event and
+    consumes its request nonce in the same transaction.
+    """
     event_type = EventType.REQUEST_REPLAY_DETECTED if code == "REJ_REPLAY" else EventType.REQUEST_REJECTED
-    with ledger.transaction() as tx:
-        if consume:
-            consume_nonce(tx.connection, envelope, ledger)
-        seq = tx.append(
-            AuditEvent(
-                event_type, official(envelope), "submit_batch", Outcome.DENIED,
-                object=ObjectRef("envelope", envelope.nonce[:24]),
-                reason_code=code,
-                authz=Authorization(POLICY_VERSION, RULE_OF_CODE.get(code, "R3"), "deny"),
-                client_created=envelope.created,
-                details={"agreement_id": envelope.agreement_id,
-                         "agreement_version": envelope.agreement_version,
-                         "batch_digest": envelope.batch_digest, "detail": message[:200]},
-            )
-        ).seq  # fmt: skip
+    try:
+        with ledger.transaction() as tx:
+            if consume:
+                consume_nonce(tx.connection, envelope, ledger)
+            if transport is not None:
+                transport.consume(tx)
+            seq = tx.append(
+                AuditEvent(
+                    event_type, transport.actor if transport else official(envelope), "submit_batch",
+                    Outcome.DENIED, object=ObjectRef("envelope", envelope.nonce[:24]),
+                    channel=transport.channel if transport else None, reason_code=code,
+                    authz=Authorization(POLICY_VERSION, RULE_OF_CODE.get(code, "R3"), "deny"),
+                    request_sig=transport.evidence if transport else None,
+                    client_created=envelope.created,
+                    details={"agreement_id": envelope.agreement_id,
+                             "agreement_version": envelope.agreement_version,
+                             "batch_digest": envelope.batch_digest, "detail": message[:200]},
+                )
+            ).seq  # fmt: skip
+    except StorageError as exc:
+        if transport is None or not is_replay(exc):
+            raise
+        seq = record_replay(ledger, transport, "submit_batch")
+        raise SubmissionRejected("this request's nonce was already used", "REJ_REPLAY", seq) from exc
     raise SubmissionRejected(message, code, seq)
 
 
@@ -98,9 +120,20 @@ def consume_nonce(connection: Connection, envelope: Envelope, ledger: Ledger) ->
     )  # fmt: skip
 
 
-def admit(ledger: Ledger, batch_path: Path, envelope: Envelope) -> Admitted:
-    """Run the whole-batch checks; return the admitted submission or raise :class:`SubmissionRejected`."""
+def admit(
+    ledger: Ledger, batch_path: Path, envelope: Envelope, transport: SignedRequest | None = None
+) -> Admitted:
+    """Run the whole-batch checks; return the admitted submission or raise :class:`SubmissionRejected`.
+
+    ``transport`` is the verified HTTP request that carried the submission.  Its signer must be
+    the envelope's.  When its signature covers the records themselves (a lookup), that signature
+    is the written request and there is no separate envelope signature to check.
+    """
     now = ledger.clock.now()
+
+    def refuse(code: str, message: str, *, consume: bool = False) -> NoReturn:
+        reject(ledger, envelope, code, message, consume=consume, transport=transport)
+
     with ledger.database.read() as connection:
         try:
             stored = get_agreement(connection, envelope.agreement_id, envelope.agreement_version)
@@ -114,35 +147,45 @@ def admit(ledger: Ledger, batch_path: Path, envelope: Envelope) -> Admitted:
             connection, envelope.agreement_id, envelope.agreement_version, now.date()
         )
     if stored is None:
-        reject(ledger, envelope, "REJ_AGREEMENT_INACTIVE", unknown, consume=False)
+        refuse("REJ_AGREEMENT_INACTIVE", unknown)
     signer = stored.spec.signer(envelope.signer)
     if signer is None:
-        reject(ledger, envelope, "REJ_REQUESTER_NOT_AUTHORIZED",
-                f"{envelope.signer} is not a permitted signer of agreement {envelope.agreement_id}",
-                consume=False)  # fmt: skip
+        refuse(
+            "REJ_REQUESTER_NOT_AUTHORIZED",
+            f"{envelope.signer} is not a permitted signer of agreement {envelope.agreement_id}",
+        )
+    if transport is not None and (transport.signer, transport.agreement_id) != (
+        envelope.signer,
+        envelope.agreement_id,
+    ):
+        refuse("REJ_REQUESTER_NOT_AUTHORIZED",
+               f"the request is signed by {transport.keyid}, the envelope by "
+               f"{envelope.agreement_id}/{envelope.signer}")  # fmt: skip
     try:
-        verify_envelope(
-            envelope, public_key(signer.public_key), batch_digest=file_digest(batch_path), now=now,
-            max_age=dt.timedelta(hours=stored.spec.limits.envelope_max_age_hours),
-        )  # fmt: skip
+        if transport is None or not transport.body_signed:
+            verify_envelope(
+                envelope, public_key(signer.public_key), batch_digest=file_digest(batch_path), now=now,
+                max_age=dt.timedelta(hours=stored.spec.limits.envelope_max_age_hours),
+            )  # fmt: skip
     except EnvelopeError as exc:
-        reject(ledger, envelope, exc.code, str(exc), consume=False)
+        refuse(exc.code, str(exc))
     except OSError as exc:
-        reject(ledger, envelope, "REJ_FILE_UNUSABLE", f"{batch_path.name}: {exc.strerror}", consume=False)
+        refuse("REJ_FILE_UNUSABLE", f"{batch_path.name}: {exc.strerror}")
     if active is None:
-        reject(ledger, envelope, "REJ_AGREEMENT_INACTIVE", why_inactive, consume=False)
+        refuse("REJ_AGREEMENT_INACTIVE", why_inactive)
     if seen is not None:
-        reject(ledger, envelope, "REJ_REPLAY", "this envelope's nonce was already used", consume=False)
+        refuse("REJ_REPLAY", "this envelope's nonce was already used")
     try:
         batch_file = open_batch(batch_path, required=REQUIRED_ELEMENTS, file_format=envelope.batch_format)
         count = count_rows(batch_file)
     except BatchFileError as exc:
-        reject(ledger, envelope, "REJ_FILE_UNUSABLE", str(exc), consume=True)
+        refuse("REJ_FILE_UNUSABLE", str(exc), consume=True)
     if batch_file.digest != envelope.batch_digest:  # the file changed after its signature was checked
-        reject(ledger, envelope, "REJ_BATCH_DIGEST_MISMATCH", "the batch file changed during submission",
+        refuse("REJ_BATCH_DIGEST_MISMATCH", "the batch file changed during submission", consume=True)
+    interactive = transport is not None and transport.body_signed
+    limit = active.limits.max_interactive_records if interactive else active.limits.max_batch_records
+    if count > limit:
+        refuse("REJ_BATCH_TOO_LARGE",
+               f"{count} records; the agreement allows {limit} per {'lookup' if interactive else 'batch'}",
                consume=True)  # fmt: skip
-    if count > active.limits.max_batch_records:
-        reject(ledger, envelope, "REJ_BATCH_TOO_LARGE",
-                f"{count} records; the agreement allows {active.limits.max_batch_records} per batch",
-                consume=True)  # fmt: skip
     return Admitted(envelope, active, signer, batch_file, count)

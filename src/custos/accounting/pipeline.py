@@ -35,23 +35,25 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from custos.accounting.admission import Admitted, admit, consume_nonce, official, reject
+from custos.accounting.claims import process_token
 from custos.accounting.decide import final_outcome
 from custos.accounting.screen import screen_key, screened, tin_commitment
 from custos.accounting.tables import batch, case_number, case_record
-from custos.errors import IntakeError
+from custos.accounting.transport import SignedRequest, is_replay
+from custos.errors import IntakeError, PipelineError, StorageError
 from custos.intake.envelope import Envelope
-from custos.intake.parse import RequestRow, iter_rows
+from custos.intake.parse import BatchFile, BatchFileError, RequestRow, iter_rows, open_batch
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import LedgerTransaction
 from custos.matching.batch import BatchMatcher
 from custos.matching.models import ENGINE_VERSION, Decision
+from custos.policy.agreement import REQUIRED_ELEMENTS, AgreementSpec
 from custos.policy.codes import response_code
 from custos.policy.record_rules import RecordContext, recipients, record_policy
-from custos.policy.store import POLICY_VERSION, hold_in_force
+from custos.policy.store import POLICY_VERSION, get_agreement, hold_in_force
 from custos.runtime import Runtime
 from custos.standardize.models import NORMALIZER_VERSION
 from custos.standardize.names import fold
@@ -63,17 +65,33 @@ PIPELINE = Actor.system("pipeline")
 
 @dataclass
 class _BatchState:
-    """What the batch rules need from the validation pass: keys, not values."""
+    """What the steps need about one batch, rebuilt from the database (so a crash can resume it).
+
+    The batch rules need keys, not values: dedupe, reason and investigation keys per case.
+    """
 
     batch_id: str
-    admitted: Admitted
+    agreement: AgreementSpec
+    batch_file: BatchFile
+    legal_review_hold: bool
+    checked: bool = False  # the batch rules ran (their event is in the ledger)
+    rejected: bool = False  # ... and rejected the whole batch (R9)
     case_ids: dict[int, int] = field(default_factory=dict)  # row number -> case id
     validated_seq: dict[int, int] = field(default_factory=dict)  # case id -> seq
     codes: dict[int, str] = field(default_factory=dict)  # case id -> internal code so far
     dedupe: dict[int, str] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)
-    engagements: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
+    engagements: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # investigation key, officers
     decided: set[int] = field(default_factory=set)  # case ids with their decision event written
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A submission admitted and recorded; its records are processed next."""
+
+    batch_id: str
+    record_count: int
+    received_seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,36 +129,20 @@ class DecisionPipeline:
 
     # --- 1-2: admit and accept -------------------------------------------------------------------------
 
-    def submit(self, batch_path: Path, envelope: Envelope) -> BatchSummary:
+    def submit(
+        self, batch_path: Path, envelope: Envelope, transport: SignedRequest | None = None
+    ) -> BatchSummary:
         """Run one signed batch through the pipeline up to the approval hold."""
-        admitted = admit(self.ledger, batch_path, envelope)
-        state = self._accept(admitted)
-        try:
-            self._validate(state)
-            rejected = self._batch_rules(state)
-            if not rejected:
-                self._match(state)
-        except (
-            IntakeError
-        ) as exc:  # the file changed or broke mid-read: fail the batch, keep what was accounted
-            self._fail(state, str(exc))
-            raise
-        return self._finish(state, rejected)
+        return self.process(self.accept(batch_path, envelope, transport).batch_id)
 
-    def _fail(self, state: _BatchState, why: str) -> None:
-        with self.ledger.transaction() as tx:
-            tx.connection.execute(
-                update(batch).where(batch.c.batch_id == state.batch_id).values(status="failed")
-            )
-            tx.append(
-                AuditEvent(
-                    EventType.BATCH_VALIDATED, PIPELINE, "fail_batch", Outcome.FAILURE,
-                    object=ObjectRef("batch", state.batch_id), reason_code="BATCH_FAILED",
-                    details={"detail": why[:200], "records_accounted": len(state.codes)},
-                )
-            )  # fmt: skip
+    def accept(
+        self, batch_path: Path, envelope: Envelope, transport: SignedRequest | None = None
+    ) -> Accepted:
+        """Admit a submission and record it (steps 1-2); :meth:`process` does the rest.
 
-    def _accept(self, admitted: Admitted) -> _BatchState:
+        The file must stay where it is until processing ends: an interrupted batch resumes from it.
+        """
+        admitted = admit(self.ledger, batch_path, envelope, transport)
         envelope = admitted.envelope
         now = self.ledger.clock.now()
         batch_id = f"B{now:%Y%m%d}-{secrets.token_hex(4)}"
@@ -149,7 +151,9 @@ class DecisionPipeline:
         try:
             with self.ledger.transaction() as tx:
                 consume_nonce(tx.connection, envelope, self.ledger)
-                seq = tx.append(self._received_event(admitted, batch_id, held)).seq
+                if transport is not None:
+                    transport.consume(tx)
+                seq = tx.append(self._received_event(admitted, batch_id, held, transport)).seq
                 tx.connection.execute(
                     insert(batch).values(
                         batch_id=batch_id, agreement_id=admitted.agreement.id,
@@ -157,24 +161,107 @@ class DecisionPipeline:
                         received_at=format_timestamp(now), batch_digest=envelope.batch_digest,
                         file_format=admitted.batch_file.format, record_count=admitted.record_count,
                         status="validating", legal_review_hold=held, received_seq=seq,
+                        source_path=str(batch_path.resolve()), stage="accepted", claimed_by=process_token(),
                     )
                 )  # fmt: skip
-        except IntegrityError:
-            reject(
-                self.ledger, envelope, "REJ_REPLAY", "this envelope's nonce was already used", consume=False
-            )
-        return _BatchState(batch_id, admitted)
+        except StorageError as exc:
+            if not is_replay(exc):
+                raise
+            reject(self.ledger, envelope, "REJ_REPLAY", "this request's nonce was already used",
+                   consume=False, transport=transport)  # fmt: skip
+        return Accepted(batch_id, admitted.record_count, seq)
+
+    def process(self, batch_id: str) -> BatchSummary:
+        """Validate, check, match and decide an accepted batch, resuming where an earlier run stopped."""
+        state = self._load(batch_id)
+        try:
+            if not state.checked:
+                self._validate(state)
+                state.rejected = self._batch_rules(state)
+            if not state.rejected:
+                self._match(state)
+        except IntakeError as exc:  # the file changed or broke mid-read: fail it, keep what was accounted
+            self._fail(state, str(exc))
+            raise
+        return self._finish(state)
+
+    def _load(self, batch_id: str) -> _BatchState:
+        with self.runtime.database.read() as connection:
+            row = connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one_or_none()
+            if row is None or row.status != "validating":
+                status = row.status if row else "unknown"
+                raise PipelineError(f"batch {batch_id} is {status}, not in processing")
+            agreement = get_agreement(connection, row.agreement_id, row.agreement_version).spec
+            cases = connection.execute(
+                select(case_record)
+                .where(case_record.c.batch_id == batch_id)
+                .order_by(case_record.c.row_number)
+            ).all()
+        batch_file = self._reopen(row)
+        state = _BatchState(
+            batch_id, agreement, batch_file, bool(row.legal_review_hold),
+            checked=row.stage == "checked", rejected=row.rejection_code is not None,
+        )  # fmt: skip
+        for case in cases:
+            state.case_ids[case.row_number] = case.case_id
+            state.validated_seq[case.case_id] = case.validated_seq
+            state.codes[case.case_id] = case.internal_code
+            state.dedupe[case.case_id] = case.dedupe_key
+            state.reasons[case.case_id] = case.reason_key
+            officers = [officer for officer in (case.recipients or "").split(";") if officer]
+            state.engagements[case.case_id] = (case.investigation_key, officers)
+            if case.stage != "validated":
+                state.decided.add(case.case_id)
+        return state
+
+    def _reopen(self, row: Any) -> BatchFile:
+        """The batch file as accepted; a file that is gone or changed fails the batch (never guessed at)."""
+        path = Path(row.source_path or "")
+        try:
+            opened = open_batch(path, required=REQUIRED_ELEMENTS, file_format=row.file_format)
+        except (BatchFileError, OSError) as exc:
+            opened = None
+            why = f"the batch file is no longer readable: {exc}"
+        if opened is not None and opened.digest == row.batch_digest:
+            return opened
+        if opened is not None:
+            why = "the batch file changed after it was accepted"
+        with self.ledger.transaction() as tx:
+            self._mark_failed(tx, row.batch_id, why, accounted=-1)
+        raise PipelineError(f"batch {row.batch_id} failed: {why}")
+
+    def _fail(self, state: _BatchState, why: str) -> None:
+        with self.ledger.transaction() as tx:
+            self._mark_failed(tx, state.batch_id, why, accounted=len(state.codes))
 
     @staticmethod
-    def _received_event(admitted: Admitted, batch_id: str, held: bool) -> AuditEvent:
+    def _mark_failed(tx: LedgerTransaction, batch_id: str, why: str, *, accounted: int) -> None:
+        tx.connection.execute(
+            update(batch).where(batch.c.batch_id == batch_id).values(status="failed", source_path=None)
+        )
+        tx.append(
+            AuditEvent(
+                EventType.BATCH_VALIDATED, PIPELINE, "fail_batch", Outcome.FAILURE,
+                object=ObjectRef("batch", batch_id), reason_code="BATCH_FAILED",
+                details={"detail": why[:200], "records_accounted": accounted},
+            )
+        )  # fmt: skip
+
+    @staticmethod
+    def _received_event(
+        admitted: Admitted, batch_id: str, held: bool, transport: SignedRequest | None
+    ) -> AuditEvent:
         envelope, signer = admitted.envelope, admitted.signer
+        lookup = transport is not None and transport.body_signed
         return AuditEvent(
             EventType.REQUEST_RECEIVED,
-            official(envelope, signer.agency),
-            "submit_batch",
+            transport.actor if transport else official(envelope, signer.agency),
+            "lookup" if lookup else "submit_batch",
             Outcome.SUCCESS,
             object=ObjectRef("batch", batch_id, envelope.batch_digest),
+            channel=transport.channel if transport else None,
             authz=Authorization(POLICY_VERSION, "R1-R4", "allow"),
+            request_sig=transport.evidence if transport else None,
             client_created=envelope.created,
             # The envelope's fields and signature: an auditor rebuilds the signed bytes and re-verifies.
             details={
@@ -182,7 +269,9 @@ class DecisionPipeline:
                 "agreement_digest": admitted.agreement.digest, "record_count": admitted.record_count,
                 "requester_code": admitted.agreement.parties.requester_code,
                 "envelope_nonce": envelope.nonce, "envelope_created": envelope.created,
-                "envelope_alg": envelope.alg, "envelope_signature": envelope.signature,
+                "envelope_alg": envelope.alg,
+                # A lookup's written request is its HTTP signature (request_sig); a batch's is its envelope.
+                "envelope_signature": None if lookup else envelope.signature,
                 "envelope_record_count": envelope.record_count, "batch_format": envelope.batch_format,
                 "legal_review_hold": held,
             },
@@ -191,10 +280,10 @@ class DecisionPipeline:
     # --- 3: validate -----------------------------------------------------------------------------------
 
     def _chunks(self, state: _BatchState) -> Iterator[list[RequestRow]]:
-        declared = state.admitted.agreement.data_elements
+        declared = state.agreement.data_elements
         names = declared.declared if declared is not None else ()
         page: list[RequestRow] = []
-        for row in iter_rows(state.admitted.batch_file, declared=names):
+        for row in iter_rows(state.batch_file, declared=names):
             page.append(row)
             if len(page) >= CHUNK:
                 yield page
@@ -203,9 +292,12 @@ class DecisionPipeline:
             yield page
 
     def _validate(self, state: _BatchState) -> None:
-        agreement = state.admitted.agreement
+        agreement = state.agreement
         received = self.ledger.clock.now().date()
-        for rows in self._chunks(state):
+        for chunk in self._chunks(state):
+            rows = [row for row in chunk if row.number not in state.case_ids]  # stored before a crash
+            if not rows:
+                continue
             with self.ledger.transaction() as tx:
                 hold = hold_in_force(tx.connection, agreement.id)
                 for row in rows:
@@ -270,13 +362,13 @@ class DecisionPipeline:
         state.codes[case_id] = code
         state.dedupe[case_id] = dedupe
         state.reasons[case_id] = reason
-        state.engagements[case_id] = (investigation, officers)
+        state.engagements[case_id] = (_key(investigation), officers)
 
     # --- 4: batch rules --------------------------------------------------------------------------------
 
     def _batch_rules(self, state: _BatchState) -> bool:
         """Apply R9, R18, R22 and R24; True when the whole batch is rejected (R9)."""
-        limits = state.admitted.agreement.limits
+        limits = state.agreement.limits
         total = len(state.codes)
         defective = sum(1 for code in state.codes.values() if code.startswith("REJ_"))
         rejected = total > 0 and defective / total > limits.batch_defect_share
@@ -293,6 +385,12 @@ class DecisionPipeline:
                 tx.connection.execute(
                     update(case_record).where(case_record.c.case_id == case_id).values(internal_code=code)
                 )
+            tx.connection.execute(
+                update(batch)
+                .where(batch.c.batch_id == state.batch_id)
+                .values(stage="checked", rejection_code="REJ_BATCH_DEFECTIVE" if rejected else None)
+            )
+            state.checked = True
             counts = Counter(state.codes.values())
             tx.append(
                 AuditEvent(
@@ -364,10 +462,10 @@ class DecisionPipeline:
             for officer in (officers or "").split(";"):
                 if officer:
                     investigations[officer].add(investigation)
-        for case_id, (investigation, officers) in state.engagements.items():
+        for case_id, (investigation_key, officers) in state.engagements.items():
             if state.codes[case_id] == VALID or case_id in changed:
                 for officer in officers:
-                    investigations[officer].add(_key(investigation))
+                    investigations[officer].add(investigation_key)
         over = {officer for officer, named in investigations.items() if len(named) > cap}
         return {
             case_id: "HOLD_ENGAGEMENT_IMPLAUSIBLE"
@@ -378,9 +476,11 @@ class DecisionPipeline:
     # --- 5: match and decide ---------------------------------------------------------------------------
 
     def _match(self, state: _BatchState) -> None:
-        held_for_review = bool(self._batch_row(state.batch_id).legal_review_hold)
-        standing = {row for row, cid in state.case_ids.items() if state.codes[cid] == VALID}
-        if held_for_review:  # R2: nothing is matched until counsel has approved the signer
+        undecided = {cid for cid in state.case_ids.values() if cid not in state.decided}
+        standing = {
+            row for row, cid in state.case_ids.items() if cid in undecided and state.codes[cid] == VALID
+        }
+        if state.legal_review_hold:  # R2: nothing is matched until counsel has approved the signer
             for case_id in (state.case_ids[row] for row in standing):
                 state.codes[case_id] = "HOLD_LEGAL_REVIEW"
             return
@@ -415,7 +515,7 @@ class DecisionPipeline:
         key: bytes,
         snapshot: str,
     ) -> None:
-        agreement = state.admitted.agreement
+        agreement = state.agreement
         with self.ledger.transaction() as tx:
             hold = hold_in_force(tx.connection, agreement.id)
             blocked = screened(tx.connection, key, list(tins.values()))
@@ -494,19 +594,15 @@ class DecisionPipeline:
 
     # --- 6: finish -------------------------------------------------------------------------------------
 
-    def _batch_row(self, batch_id: str) -> Any:
-        with self.runtime.database.read() as connection:
-            return connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one()
-
-    def _finish(self, state: _BatchState, rejected: bool) -> BatchSummary:
+    def _finish(self, state: _BatchState) -> BatchSummary:
         self._decide_the_rest(state)
-        status = "rejected" if rejected else "awaiting_approval"
+        status = "rejected" if state.rejected else "awaiting_approval"
         with self.ledger.transaction() as tx:
             tx.connection.execute(
                 update(batch)
                 .where(batch.c.batch_id == state.batch_id)
-                .values(status=status, rejection_code="REJ_BATCH_DEFECTIVE" if rejected else None)
+                .values(status=status, source_path=None)
             )
         by_code = Counter(response_code(code) for code in state.codes.values())
         return BatchSummary(state.batch_id, status, len(state.codes), dict(sorted(by_code.items())),
-                            "REJ_BATCH_DEFECTIVE" if rejected else None)  # fmt: skip
+                            "REJ_BATCH_DEFECTIVE" if state.rejected else None)  # fmt: skip

@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, select, update
 
 from custos.accounting.safeguards import safeguards_problem
 from custos.accounting.tables import batch, case_id_of, case_number, case_record, screen_flag
+from custos.accounting.transport import SignedRequest
 from custos.errors import PolicyError
 from custos.intake.spreadsheet import neutralize_formula
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
@@ -40,6 +42,15 @@ CONFIRMATION_FIELD = "TAXPAYER_IDENTITY:address_confirmation"  # R36: the only o
 
 class ReleaseError(PolicyError):
     """A release or a results request is refused in the batch's current state."""
+
+
+class DeliveryRefused(ReleaseError):
+    """Results were not delivered (a legal hold, out-of-date safeguards); the refusal is in the ledger."""
+
+    def __init__(self, message: str, code: str | None, seq: int) -> None:
+        super().__init__(message)
+        self.code = code or "BLOCKED"
+        self.seq = seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,15 +254,48 @@ def case_status(ledger: Ledger, number: str) -> dict[str, object]:
     }  # fmt: skip
 
 
-def write_results(
-    ledger: Ledger, batch_id: str, actor: Actor, *, root: Path, endpoint: str | None = None
-) -> Path:
-    """Deliver a released batch's results file to a registered endpoint and account for it (R37-R40).
+RESULT_COLUMNS = ("record_id", "case_number", "code")
 
-    A relative endpoint location is taken relative to ``root``, the installation's data directory.
+
+def render_results(rows: list[tuple[str, str, str]], fmt: str) -> bytes:
+    """The results file (interchange.md section 3): ``record_id, case_number, code`` and nothing else."""
+    if fmt == "jsonl":
+        lines = (json.dumps(dict(zip(RESULT_COLUMNS, row, strict=True)), ensure_ascii=False) for row in rows)
+        return "".join(line + "\n" for line in lines).encode("utf-8")
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(RESULT_COLUMNS)
+    for record_id, number, code in rows:
+        writer.writerow([neutralize_formula(record_id), number, code])
+    return buffer.getvalue().encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A results file the ledger has accounted for, ready to hand to its registered endpoint."""
+
+    data: bytes
+    digest: str
+    endpoint: Endpoint
+    seq: int
+
+
+def deliver_results(
+    ledger: Ledger,
+    batch_id: str,
+    actor: Actor,
+    *,
+    delivery: str,
+    endpoint: str | None = None,
+    fmt: str = "csv",
+    transport: SignedRequest | None = None,
+) -> Delivery:
+    """Render a released batch's results and record their transmission (R37-R40), or refuse.
 
     Refused (and the refusal recorded) while a legal hold stands or the recipient's safeguards are
-    not current; only endpoints the agreement registers receive files, never a workstation.
+    not current; only endpoints the agreement registers for this kind of ``delivery`` receive results,
+    never a workstation.  Over the API, ``transport`` is the recipient system's signed request: its
+    signature goes into the same ledger entry and its nonce is consumed in the same transaction.
     """
     with ledger.database.read() as connection:
         row = connection.execute(select(batch).where(batch.c.batch_id == batch_id)).one_or_none()
@@ -265,41 +309,52 @@ def write_results(
             .where(case_record.c.batch_id == batch_id)
             .order_by(case_record.c.row_number)
         ).all()
-    target = _endpoint(spec.endpoints, endpoint)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(["record_id", "case_number", "code"])
-    for case in cases:
-        writer.writerow([neutralize_formula(case.record_id), case_number(case.case_id),
-                         response_code(case.internal_code)])  # fmt: skip
-    data = buffer.getvalue().encode("utf-8")
+    target = _endpoint(tuple(e for e in spec.endpoints if e.delivery == delivery), endpoint)
+    rows = [(case.record_id, case_number(case.case_id), response_code(case.internal_code)) for case in cases]
+    data = render_results(rows, fmt)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     agency = spec.parties.requester_code
     with ledger.transaction() as tx:
+        if transport is not None:
+            transport.consume(tx)
         hold = hold_in_force(tx.connection, row.agreement_id)
         problem = f"legal hold {hold} is in force (R5)" if hold is not None else None
         problem = problem or safeguards_problem(tx.connection, agency, ledger.clock.now().date())
         details: dict[str, str | int | bool | None] = {
             "records": len(cases), "bytes": len(data), "endpoint": target.id, "recipient_agency": agency,
-            "point_of_contact": target.point_of_contact, "sender": actor.id,
+            "point_of_contact": target.point_of_contact, "sender": actor.id, "format": fmt,
         }  # fmt: skip
-        tx.append(
+        seq = tx.append(
             AuditEvent(
-                EventType.RESULTS_TRANSMITTED, actor, "deliver_results",
+                EventType.RESULTS_TRANSMITTED, transport.actor if transport else actor, "deliver_results",
                 Outcome.DENIED if problem else Outcome.SUCCESS,
                 object=ObjectRef("results", batch_id, digest),
+                channel=transport.channel if transport else None,
                 reason_code=_blocked_code(hold, problem),
                 authz=Authorization(POLICY_VERSION, "R37-R40", "deny" if problem else "allow"),
+                request_sig=transport.evidence if transport else None,
                 details=details,
             )
-        )  # fmt: skip
+        ).seq  # fmt: skip
     if problem:
-        raise ReleaseError(f"results of {batch_id} not delivered: {problem}")
-    folder = root / target.location
+        code = _blocked_code(hold, problem)
+        raise DeliveryRefused(f"results of {batch_id} not delivered: {problem}", code, seq)
+    return Delivery(data, digest, target, seq)
+
+
+def write_results(
+    ledger: Ledger, batch_id: str, actor: Actor, *, root: Path, endpoint: str | None = None
+) -> Path:
+    """Deliver a released batch's results file to a registered file endpoint and account for it (R37-R40).
+
+    A relative endpoint location is taken relative to ``root``, the installation's data directory.
+    """
+    delivered = deliver_results(ledger, batch_id, actor, delivery="file", endpoint=endpoint)
+    folder = root / delivered.endpoint.location
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{batch_id}-results.csv"
     temporary = out.with_name(out.name + ".part")
-    temporary.write_bytes(data)
+    temporary.write_bytes(delivered.data)
     os.replace(temporary, out)
     return out
 

@@ -57,6 +57,31 @@ envelope_nonce = Table(
     Column("seen_at", String(24), nullable=False),
 )
 
+request_nonce = Table(
+    "request_nonce",
+    metadata,
+    # RFC 9421 replay table (ledger-and-security.md section 2.3): one row per accepted HTTP signature,
+    # written in the transaction of the request's ledger entry.
+    Column("keyid", String(140), primary_key=True),
+    Column("nonce", String(128), primary_key=True),
+    Column("created", BigInteger, nullable=False),  # the signature's created time, Unix seconds
+    Column("seen_at", String(24), nullable=False),
+)
+
+key_revocation = Table(
+    "key_revocation",
+    metadata,
+    # A signer key withdrawn before its agreement ends (lost card, departed official).  Keyed by the
+    # public key's fingerprint, so a revoked key stays revoked in every agreement version naming it.
+    Column("key_fingerprint", String(80), primary_key=True),
+    Column("agreement_id", String(64), nullable=False),
+    Column("signer", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("revoked_by", Text, nullable=False),
+    Column("revoked_at", String(24), nullable=False),
+    Column("ledger_seq", BigInteger, nullable=False),
+)
+
 legal_hold = Table(
     "legal_hold",
     metadata,
@@ -102,6 +127,11 @@ batch = Table(
     Column("released_at", String(24)),
     Column("notice_until", String(24)),  # R7: a bulk release waits until then
     Column("received_seq", BigInteger, nullable=False),
+    # Where the batch file is while it is being processed (an API upload's spool file), so a
+    # batch interrupted by a crash can be resumed from it; cleared when processing ends.
+    Column("source_path", Text),
+    Column("stage", String(16), nullable=False, default="accepted"),  # accepted | checked (batch rules ran)
+    Column("claimed_by", String(160)),  # the process working on it (custos.accounting.claims)
 )
 
 recipient_safeguards = Table(

@@ -82,7 +82,7 @@ def _parse_time(value: str) -> datetime | None:
         return None
 
 
-def _canonical_nonce(value: str) -> bool:
+def canonical_nonce(value: str) -> bool:
     """Base64url without padding of >= 16 bytes, in its one canonical spelling (zero spare bits)."""
     if not _NONCE.fullmatch(value) or len(value) % 4 == 1:
         return False
@@ -100,7 +100,7 @@ _RULES: dict[str, tuple[type, Callable[[Any], object], str]] = {
     "agreement_version": (int, _count(1), "an integer >= 1"),
     "signer": (str, _SIGNER_ID.fullmatch, f"a signer id matching {_SIGNER_ID.pattern}"),
     "created": (str, _parse_time, "RFC 3339 UTC time to the second, e.g. 2026-11-24T04:50:00Z"),
-    "nonce": (str, _canonical_nonce, "base64url without padding of at least 16 bytes (22..88 characters)"),
+    "nonce": (str, canonical_nonce, "base64url without padding of at least 16 bytes (22..88 characters)"),
     "batch_digest": (str, _DIGEST.fullmatch, "sha256: followed by 64 lowercase hex digits"),
     "batch_format": (str, BATCH_FORMATS.__contains__, f"one of {', '.join(BATCH_FORMATS)}"),
     "record_count": (int, _count(0), "an integer >= 0"),

@@ -105,6 +105,7 @@ class Signer(_Strict):
     agency: Text
     agency_head: bool
     public_key: Text
+    key_expires: dt.date | None = None  # after this date the key no longer signs (a card's expiry)
     legal_review: LegalReview | None = None
 
     @field_validator("public_key")
@@ -170,7 +171,10 @@ class Endpoint(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
     system: Text  # the recipient system's name
     kind: Annotated[str, Field(pattern=r"^system$")]  # "workstation" or anything else is refused
-    location: Text  # where results are delivered (a directory the recipient system reads)
+    # "file": results are written to ``location``, a directory the recipient system reads;
+    # "api": the recipient system fetches them over the signed API, and ``location`` names that system.
+    delivery: Annotated[str, Field(pattern=r"^(file|api)$")] = "file"
+    location: Text
     point_of_contact: Text
     storage_attestation: Text  # the recipient's attestation of secure storage at this endpoint
 

@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, select
 
 from custos.errors import StorageConfigError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
