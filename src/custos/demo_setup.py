@@ -115,6 +115,15 @@ location = "demo/outbox"
 point_of_contact = "Demo records officer"
 storage_attestation = "FedRAMP High system of record; no local copies (demo attestation)"
 
+[[endpoints]]
+id = "demo-recipient-api"
+system = "Demo case management system (API client)"
+kind = "system"
+delivery = "api"
+location = "Demo case management system, fetching over the signed API"
+point_of_contact = "Demo records officer"
+storage_attestation = "FedRAMP High system of record; no local copies (demo attestation)"
+
 [retention]
 destruction = "Recipient returns or destroys results at completion of use and certifies it (6103(p)(4)(F))."
 '''

@@ -68,8 +68,14 @@ def sign_request(
     )
     signer = HTTPMessageSigner(signature_algorithm=algorithm, key_resolver=_OneKey(key))
     signer.sign(
-        message, key_id=keyid, created=created, expires=created + lifetime, nonce=nonce or new_nonce(),
-        label=LABEL, tag=SERVICE_TAG, body=body,
+        message,
+        key_id=keyid,
+        created=created,
+        expires=created + lifetime,
+        nonce=nonce or new_nonce(),
+        label=LABEL,
+        tag=SERVICE_TAG,
+        body=body,
         covered_component_ids=COVERED_WITH_BODY if content_type is not None else COVERED_ALWAYS,
-    )  # fmt: skip
+    )
     return dict(message.headers.items())

@@ -1,0 +1,1 @@
+"""The HTTP API: signed requests from the requesting agency's systems (``custos serve``)."""
