@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -11,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from fastapi.testclient import TestClient
 
 from custos.api.client import sign_request
 from custos.config import Settings
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT, HEAD
-from custos.intake.envelope import Envelope, load_private_key
+from custos.intake.envelope import Envelope, PrivateKey, load_private_key
 
 Mutator = Callable[[dict[str, str]], dict[str, str]]
 
@@ -88,3 +92,40 @@ class SignedClient:
             if status["status"] != "validating" or time.monotonic() > deadline:
                 return dict(status)
             time.sleep(0.05)
+
+
+def content_digest(body: bytes) -> str:
+    """RFC 9530 Content-Digest of ``body`` (SHA-256)."""
+    return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
+
+
+def craft_signature(
+    key: PrivateKey,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    covered: list[str],
+    params: list[tuple[str, str | int]],
+    label: str = "sig1",
+) -> dict[str, str]:
+    """Sign with a hand-built Signature-Input, for signatures the library would refuse to make."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    derived = {"@method": method, "@target-uri": url}
+    lines = [f'"{name}": {derived[name] if name in derived else lowered[name]}' for name in covered]
+    inner = "(" + " ".join(f'"{name}"' for name in covered) + ")"
+    inner += "".join(
+        f";{name}={value}" if isinstance(value, int) else f';{name}="{value}"' for name, value in params
+    )
+    lines.append(f'"@signature-params": {inner}')
+    base = "\n".join(lines).encode()
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(key.sign(base, ec.ECDSA(hashes.SHA256())))
+        raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:
+        raw = key.sign(base)
+    return {
+        **headers,
+        "Signature-Input": f"{label}={inner}",
+        "Signature": f"{label}=:{base64.b64encode(raw).decode()}:",
+    }

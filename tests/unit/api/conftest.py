@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.unit.accounting.harness import Harness
+from tests.unit.api.client import SignedClient
 
 from custos.api.app import create_app
 from custos.config import Settings
-from tests.unit.accounting.harness import Harness
-from tests.unit.api.client import SignedClient
 
 
 @pytest.fixture
