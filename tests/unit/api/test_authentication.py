@@ -15,16 +15,17 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from sqlalchemy import func, select
+from tests.unit.accounting.harness import OPERATOR, Harness, activate_variant, valid_rows
+from tests.unit.api.client import SignedClient, content_digest, craft_signature
 
 from custos.accounting.tables import batch, case_record, envelope_nonce, request_nonce
 from custos.api.client import new_nonce
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT, HEAD
 from custos.ledger.confidential import confidential_payload
 from custos.policy.keys import revoke_key
-from tests.unit.accounting.harness import OPERATOR, Harness, activate_variant, valid_rows
-from tests.unit.api.client import SignedClient, content_digest, craft_signature
 
 LOOKUP = "/v1/lookups"
+FULL = ["@method", "@target-uri", "content-digest", "content-type"]
 
 
 def _state(demo: Harness) -> dict[str, int]:
@@ -175,12 +176,10 @@ class TestRejectMatrix:
         covered = ["@method", "@target-uri", "content-digest", "content-type"]
         assert self._crafted(api, demo, covered=covered, params=self._params()).status_code == 200
 
-    FULL = ["@method", "@target-uri", "content-digest", "content-type"]
-
     def test_missing_created(self, api: SignedClient, demo: Harness) -> None:
         params = self._params(created=None)
         _refused(
-            demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_PARAMETER_MISSING"
+            demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_PARAMETER_MISSING"
         )
 
     def test_created_in_the_future(self, api: SignedClient, demo: Harness) -> None:
@@ -191,17 +190,17 @@ class TestRejectMatrix:
 
     def test_created_too_long_ago(self, api: SignedClient, demo: Harness) -> None:
         params = self._params(created=int(_now().timestamp()) - 320, expires=int(_now().timestamp()) + 60)
-        _refused(demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_STALE")
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_STALE")
 
     def test_past_expires(self, api: SignedClient, demo: Harness) -> None:
         now = int(_now().timestamp())
         params = self._params(created=now - 60, expires=now - 30)
-        _refused(demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_EXPIRED")
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_EXPIRED")
 
     def test_expires_too_far_ahead(self, api: SignedClient, demo: Harness) -> None:
         now = int(_now().timestamp())
         params = self._params(created=now, expires=now + 3600)
-        _refused(demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_EXPIRED")
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_EXPIRED")
 
     def test_reused_nonce(self, api: SignedClient, demo: Harness) -> None:
         nonce = new_nonce()
@@ -212,7 +211,7 @@ class TestRejectMatrix:
 
     def test_weak_nonce(self, api: SignedClient, demo: Harness) -> None:
         params = self._params(nonce="1234")
-        _refused(demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_NONCE_WEAK")
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_NONCE_WEAK")
 
     def test_unknown_keyid(self, api: SignedClient, demo: Harness) -> None:
         body = _lookup_body(demo)
@@ -244,19 +243,17 @@ class TestRejectMatrix:
     def test_alg_not_the_keys(self, api: SignedClient, demo: Harness) -> None:
         """Signed with an Ed25519 key, naming the P-256 official: the registered key decides the algorithm."""
         params = self._params(keyid=f"{DEMO_AGREEMENT}/{COMPONENT}", alg="ed25519")
-        _refused(
-            demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_ALG_MISMATCH"
-        )
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_ALG_MISMATCH")
 
     def test_no_expected_tag(self, api: SignedClient, demo: Harness) -> None:
         params = self._params(tag=None)
-        _refused(demo, lambda: self._crafted(api, demo, covered=self.FULL, params=params), "AUTH_TAG_MISSING")
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=params), "AUTH_TAG_MISSING")
 
     def test_spoofed_forwarded_host(self, api: SignedClient, demo: Harness) -> None:
         """A signature over another host's URL fails, whatever X-Forwarded-Host claims."""
         url = "https://evil.example" + LOOKUP
         extra = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https", "Host": "evil.example"}
-        _refused(demo, lambda: self._crafted(api, demo, covered=self.FULL, params=self._params(), url=url,
+        _refused(demo, lambda: self._crafted(api, demo, covered=FULL, params=self._params(), url=url,
                                              extra=extra), "AUTH_BAD_SIGNATURE")  # fmt: skip
 
     def test_unsigned(self, api: SignedClient, demo: Harness) -> None:
