@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from custos.cli import agreement, batch, demo, hold, ledger, match, synth
+from custos.cli import agreement, batch, demo, hold, ledger, match, serve, synth
 from custos.cli.common import State
 from custos.demo_setup import DEMO_AGREEMENT, HEAD, create_demo_installation
 from custos.errors import Error
@@ -36,6 +36,7 @@ app.add_typer(match.master_app, name="master")
 app.command("match")(match.match)
 app.command("synth")(synth.run_synth)
 app.command("demo")(demo.run_demo)
+app.command("serve")(serve.serve)
 
 DirOption = Annotated[
     Path | None,

@@ -12,6 +12,7 @@ from rich.table import Table
 from custos.cli.common import State
 from custos.ledger.events import Actor, ActorKind
 from custos.policy.agreement import load_agreement
+from custos.policy.keys import revoke_key
 from custos.policy.store import activate_agreement, approve_agreement, get_agreement, load_agreement_version
 
 app = typer.Typer(
@@ -69,6 +70,21 @@ def activate(
     with state.runtime() as runtime, runtime.ledger.transaction() as tx:
         activate_agreement(tx, agreement_id, version, operator(by))
     Console().print(f"Agreement {agreement_id} version {version} is active")
+
+
+@app.command("revoke-key")
+def revoke_key_command(
+    ctx: typer.Context,
+    agreement_id: Annotated[str, typer.Argument(help="Agreement id.")],
+    signer: Annotated[str, typer.Argument(help="The signer whose key is withdrawn.")],
+    reason: Annotated[str, typer.Option(help="Why (a lost card, a departed official).")],
+    by: ByOption,
+) -> None:
+    """Revoke an official's key at once: its signatures are refused from now on, in every version."""
+    state: State = ctx.obj
+    with state.runtime() as runtime, runtime.ledger.transaction() as tx:
+        seq = revoke_key(tx, agreement_id, signer, reason, operator(by))
+    Console().print(f"The key of {agreement_id}/{signer} is revoked (ledger entry {seq})")
 
 
 @app.command("show")

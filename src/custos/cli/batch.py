@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from custos.accounting.pipeline import DecisionPipeline
+from custos.accounting.recovery import recover
 from custos.accounting.release import Approval, approve_and_release, batch_status, case_status, write_results
 from custos.cli.agreement import ByOption, operator
 from custos.cli.common import State
@@ -107,6 +108,21 @@ def results(
             runtime.ledger, batch_id, operator(by), root=runtime.settings.data_dir, endpoint=endpoint
         )
     Console().print(f"Delivered the results of {batch_id} to {out}")
+
+
+@app.command("recover")
+def recover_command(ctx: typer.Context) -> None:
+    """Resume batches whose process died mid-way (the server does this itself at start-up)."""
+    state: State = ctx.obj
+    with state.runtime() as runtime:
+        outcomes = recover(DecisionPipeline(runtime))
+    if not outcomes:
+        Console().print("No interrupted batches.")
+    for outcome in outcomes:
+        if outcome.summary is not None:
+            Console().print(f"Batch {outcome.batch_id} resumed: {outcome.summary.status}")
+        else:
+            Console().print(f"Batch {outcome.batch_id} could not be resumed and is failed: {outcome.problem}")
 
 
 @case_app.command("show")

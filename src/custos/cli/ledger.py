@@ -15,6 +15,7 @@ from custos.ledger import verifier
 from custos.ledger.events import Actor, ActorKind
 from custos.ledger.export import consistency_file, export_bundle, tlog_proof
 from custos.ledger.publish import write_atomically
+from custos.policy.keys import official_keys
 
 app = typer.Typer(help="Inspect, export and verify the tamper-evident ledger.", no_args_is_help=True)
 
@@ -71,10 +72,14 @@ def audit(ctx: typer.Context) -> None:
 
 @app.command("export")
 def export(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="Bundle directory.")]) -> None:
-    """Write an auditor bundle: entries, checkpoints, keys, verifier and instructions."""
+    """Write an auditor bundle: entries, checkpoints, keys, officials' keys, verifier and instructions."""
     state: State = ctx.obj
     with state.runtime() as runtime:
         result = export_bundle(runtime.ledger, directory, _operator())
+        with runtime.database.read() as connection:
+            officials = official_keys(connection)
+    # Beside the bundle so the verifier can re-check every official's signature offline (AU-10).
+    write_atomically(directory / "official-keys.json", (json.dumps(officials, indent=2) + "\n").encode())
     Console().print(
         f"Exported {result.entries} entries and {result.checkpoints} checkpoints to {directory}"
         + ("" if result.audited else " [red](the ledger is alarmed: no new checkpoint)[/red]")
@@ -89,11 +94,18 @@ def verify(
         Path | None, typer.Option(help="The newest checkpoint you kept from an earlier visit.")
     ] = None,
     origin: Annotated[str | None, typer.Option(help="Log origin to accept.")] = None,
+    official_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--official-keys", help="official-keys.json: also re-verify every official's signature."
+        ),
+    ] = None,
 ) -> None:
     """Verify a bundle offline: exit 0 verified, 1 failed, 2 usage or parse error."""
     argv = ["bundle", str(directory), "--keys", str(keys)]
     argv += ["--prev-checkpoint", str(prev_checkpoint)] if prev_checkpoint else []
     argv += ["--origin", origin] if origin else []
+    argv += ["--official-keys", str(official_keys)] if official_keys else []
     raise typer.Exit(verifier.main(argv))
 
 
