@@ -89,7 +89,8 @@ def init_command(
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="custos", standalone_mode=False)
+        # Outside standalone mode click returns a command's typer.Exit code instead of raising it.
+        result = app(args=list(argv) if argv is not None else None, prog_name="custos", standalone_mode=False)
     except Error as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc.diagnostics()}", highlight=False, soft_wrap=True)
         return 1
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"[red]error:[/red] {exc.format_message()}", highlight=False, soft_wrap=True
             )
         return exc.exit_code
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -40,14 +40,21 @@ checkpoints/           every checkpoint the log signed (C2SP signed notes), name
 trusted-keys.txt       the log's verifier key as shipped; compare it with the key you
                        received out of band and verify with YOUR copy
 ledger_verify.py       the verifier (Python 3.11+ and the 'cryptography' package only)
+official-keys.json     every public key each requesting official was ever registered with,
+                       as "<agreement id>/<signer id>": [PEM, ...] (written by 'custos ledger
+                       export'); compare them with the keys in the agreements you hold
 
 Verify (exit 0 verified, 1 failed, 2 usage or parse error; a JSON report on stdout):
 
     python ledger_verify.py bundle . --keys /path/to/your/trusted-keys.txt \\
-        --prev-checkpoint /path/to/the/newest/checkpoint/you/kept
+        --prev-checkpoint /path/to/the/newest/checkpoint/you/kept \\
+        --official-keys official-keys.json
 
 Keep checkpoints/{newest}.checkpoint: at your next visit, pass it as --prev-checkpoint;
 the verifier then proves the log still holds the tree you saw (no rollback, no rewrite).
+With --official-keys it also re-verifies every official's signature the log records
+(RFC 9421 request signatures and signed batch envelopes); requests refused at
+authentication are counted, not verified, since they were refused for not verifying.
 
 SHA-256 of ledger_verify.py: {verifier_sha256}
 Origin: {origin}

@@ -5,7 +5,7 @@ never the rest of custos, so it can be copied out of an export bundle and run
 on a machine with no network and no custos installed::
 
     python ledger_verify.py bundle BUNDLE_DIR --keys trusted-keys.txt \
-        [--prev-checkpoint LAST_SEEN.checkpoint]
+        [--prev-checkpoint LAST_SEEN.checkpoint] [--official-keys official-keys.json]
     python ledger_verify.py inclusion SEQ.tlog-proof --leaf SEQ.leaf --keys trusted-keys.txt
     python ledger_verify.py consistency FILE.consistency --keys trusted-keys.txt
     python ledger_verify.py checkpoint FILE.checkpoint --keys trusted-keys.txt
@@ -27,9 +27,19 @@ What is checked, and why:
 * With ``--prev-checkpoint`` (the newest checkpoint the auditor kept from an
   earlier visit) the log must still contain that tree: a smaller log is a
   size regression, a different root at that size is a rewritten history.
+* With ``--official-keys`` (``{"<agreement id>/<signer id>": [PEM, ...]}``, every
+  key each requesting official was ever registered with) every official's
+  signature in the log must verify offline (NIST AU-10): each RFC 9421 request
+  signature over its stored signature base, which must agree with the stored
+  Signature-Input and Content-Digest (the digest stands in for the body, which
+  stays in the confidential store), and each signed batch envelope over its
+  RFC 8785 bytes rebuilt from the leaf.  ``request.rejected_auth`` leaves
+  record what a refused request presented, which may well not verify, so they
+  are counted, not verified.
 
 Formats: c2sp.org/signed-note, c2sp.org/tlog-checkpoint, c2sp.org/tlog-proof,
-RFC 6962 / RFC 9162 section 2.1.3.2 and 2.1.4.2 for the proof algorithms.
+RFC 6962 / RFC 9162 section 2.1.3.2 and 2.1.4.2 for the proof algorithms,
+RFC 9421 (HTTP Message Signatures) and RFC 8941 for the request signatures.
 """
 
 from __future__ import annotations
@@ -46,8 +56,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -62,6 +75,17 @@ RECORDED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 SNAKE_KEY = re.compile(r"[a-z][a-z0-9_]*")
 DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
 HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")
+ALG_ED25519 = "ed25519"
+ALG_ECDSA_P256 = "ecdsa-p256-sha256"
+ENVELOPE_VERSION = "custos-envelope/1"
+REFUSED_REQUEST = "request.rejected_auth"
+REQUIRED_COMPONENTS = ('"@method"', '"@target-uri"', '"content-digest"')
+SIGNATURE_PARAMS_LINE = '"@signature-params": '
+_SF_KEY = r"[a-z*][a-z0-9_.*-]*"
+_SF_STRING = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*"'
+_SF_PARAMETER = re.compile(rf";({_SF_KEY})(?:=({_SF_STRING}|[^;\s()\"]+))?")
+_SF_COMPONENT = re.compile(rf"{_SF_STRING}(?:;{_SF_KEY}(?:=(?:{_SF_STRING}|[^;\s()\"]+))?)*")
+_SIGNATURE_VALUE = re.compile(rf"({_SF_KEY})=:([A-Za-z0-9+/=]*):")
 
 
 class ParseError(ValueError):
@@ -70,6 +94,10 @@ class ParseError(ValueError):
 
 class VerificationError(Exception):
     """An input parsed but does not verify."""
+
+
+class OfficialSignatureError(VerificationError):
+    """An official's signature recorded in a leaf does not verify (reported as its own check)."""
 
 
 # ---------------------------------------------------------------------------
@@ -517,6 +545,218 @@ def parse_consistency(text: str) -> tuple[int, int, list[bytes], str, str]:
 
 
 # ---------------------------------------------------------------------------
+# Officials' signatures (AU-10): RFC 9421 request signatures and batch envelopes.
+
+OfficialKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
+OfficialKeys = Mapping[str, Sequence[OfficialKey]]
+
+
+def _official_alg(key: OfficialKey) -> str:
+    return ALG_ED25519 if isinstance(key, Ed25519PublicKey) else ALG_ECDSA_P256
+
+
+def parse_official_keys(text: str) -> dict[str, list[OfficialKey]]:
+    """Parse official-keys.json: ``{"<agreement id>/<signer id>": [SubjectPublicKeyInfo PEM, ...]}``."""
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ParseError(f"the official keys file is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ParseError("the official keys file is not a JSON object of keyid to PEM list")
+    keys: dict[str, list[OfficialKey]] = {}
+    for keyid, pems in value.items():
+        if not isinstance(pems, list) or not all(isinstance(pem, str) for pem in pems):
+            raise ParseError(f"official key {keyid!r}: expected a list of PEM strings")
+        keys[keyid] = [_load_official_key(keyid, pem) for pem in pems]
+    return keys
+
+
+def _load_official_key(keyid: str, pem: str) -> OfficialKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm) as exc:
+        raise ParseError(f"official key {keyid!r}: not a SubjectPublicKeyInfo PEM public key") from exc
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    raise ParseError(f"official key {keyid!r}: not Ed25519 or ECDSA P-256")
+
+
+def _signature_bytes(text: str, what: str) -> bytes:
+    """Standard base64 as custos accepted it (padding checked, spare bits not)."""
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise VerificationError(f"{what} is not standard base64") from exc
+
+
+def _verify_with_any(keys: OfficialKeys, keyid: str, alg: str, message: bytes, signature: bytes) -> None:
+    """Accept ``signature`` if any key registered for ``keyid`` with algorithm ``alg`` verifies it.
+
+    The algorithm is the key's, never the signer's choice (RFC 8725 section 2.1), so a
+    claimed ``alg`` that none of the keyid's keys has is refused rather than tried.
+    ECDSA signatures are DER-encoded here.
+    """
+    if keyid not in keys:
+        raise VerificationError(f"unknown keyid {keyid!r}: the official keys file does not list it")
+    candidates = [key for key in keys[keyid] if _official_alg(key) == alg]
+    if not candidates:
+        held = sorted({_official_alg(key) for key in keys[keyid]}) or ["no keys"]
+        raise VerificationError(f"alg {alg!r} does not match the keys of {keyid!r} ({', '.join(held)})")
+    for key in candidates:
+        try:
+            if isinstance(key, Ed25519PublicKey):
+                key.verify(signature, message)
+            else:
+                key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            continue
+        return
+    raise VerificationError(f"bad signature: no key of {keyid!r} verifies it")
+
+
+def _der_from_raw(signature: bytes) -> bytes:
+    """RFC 9421 section 3.3.4 ECDSA signatures are r || s, 32 bytes each; cryptography verifies DER."""
+    if len(signature) != 64:
+        raise VerificationError(f"an {ALG_ECDSA_P256} signature has 64 bytes, not {len(signature)}")
+    return encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+
+
+def _unquote(value: str) -> str:
+    return re.sub(r"\\(.)", r"\1", value[1:-1]) if value.startswith('"') else value
+
+
+def parse_signature_params(params: str) -> tuple[list[str], dict[str, str]]:
+    """Split a ``@signature-params`` value into its covered components (as serialized) and parameters.
+
+    Components keep their exact serialization (``"@method"``, ``"@query-param";name="q"``)
+    because that is how the signature base names them.  A repeated parameter takes its last
+    value (RFC 8941 section 4.2.3.2); values are strings, unquoted.
+    """
+    if not params.startswith("("):
+        raise VerificationError("signature parameters do not start with a component list")
+    components: list[str] = []
+    position = 1
+    while True:
+        while params.startswith(" ", position):
+            position += 1
+        if params.startswith(")", position):
+            position += 1
+            break
+        found = _SF_COMPONENT.match(params, position)
+        if found is None or (components and params[position - 1] != " "):
+            raise VerificationError("the covered component list is not an RFC 8941 inner list of strings")
+        components.append(found.group())
+        position = found.end()
+    parameters: dict[str, str] = {}
+    while position < len(params):
+        found = _SF_PARAMETER.match(params, position)
+        if found is None:
+            raise VerificationError(f"signature parameters are malformed at character {position}")
+        parameters[found.group(1)] = _unquote(found.group(2) or "")
+        position = found.end()
+    return components, parameters
+
+
+def _text_field(record: Mapping[str, Any], name: str, what: str) -> str:
+    value = record.get(name)
+    if not isinstance(value, str):
+        raise VerificationError(f"{what} has no string {name}")
+    return value
+
+
+def verify_request_signature(request_sig: Mapping[str, Any], keys: OfficialKeys) -> str:
+    """Re-verify one stored RFC 9421 signature; return its keyid or raise VerificationError.
+
+    The stored signature base is what was signed, so it must agree with the stored
+    Signature-Input (its last line), Content-Digest and component list before the
+    signature over it means anything.  The base is verified as the server verified it:
+    its UTF-8 bytes, which are its ASCII bytes for any conforming request.
+    """
+    what = "request_sig"
+    signature_input = _text_field(request_sig, "signature_input", what)
+    signature = _text_field(request_sig, "signature", what)
+    content_digest = _text_field(request_sig, "content_digest", what)
+    alg = _text_field(request_sig, "alg", what)
+    base = _text_field(request_sig, "signature_base", what)
+    label, equals, params = signature_input.partition("=")
+    if not equals or not re.fullmatch(_SF_KEY, label):
+        raise VerificationError("signature_input is not <label>=<signature parameters>")
+    value = _SIGNATURE_VALUE.fullmatch(signature)
+    if value is None:
+        raise VerificationError("signature is not <label>=:<base64>:")
+    if value.group(1) != label:
+        raise VerificationError(f"signature label {value.group(1)!r} differs from the input's {label!r}")
+    components, parameters = parse_signature_params(params)
+    lines = base.split("\n")
+    if lines[-1] != SIGNATURE_PARAMS_LINE + params:
+        raise VerificationError("the signature base does not end with the signature_input's parameters")
+    if len(lines) - 1 != len(components) or any(
+        not line.startswith(f"{component}: ") for line, component in zip(lines, components, strict=False)
+    ):
+        raise VerificationError("the signature base lines do not match the covered components")
+    missing = [name for name in REQUIRED_COMPONENTS if name not in components]
+    if missing:
+        raise VerificationError(f"the signature does not cover {', '.join(missing)}")
+    if f'"content-digest": {content_digest}' not in lines:
+        raise VerificationError("the signature base does not hold the stored content_digest")
+    keyid, claimed = parameters.get("keyid"), parameters.get("alg")
+    if not keyid:
+        raise VerificationError("the signature parameters carry no keyid")
+    if claimed != alg:
+        raise VerificationError(f"the signature parameters say alg {claimed!r}, the leaf says {alg!r}")
+    raw = _signature_bytes(value.group(2), "signature")
+    raw = _der_from_raw(raw) if alg == ALG_ECDSA_P256 else raw
+    try:
+        message = base.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise VerificationError("the signature base is not valid Unicode text") from exc
+    _verify_with_any(keys, keyid, alg, message, raw)
+    return keyid
+
+
+# Each field an envelope's signature covers, and where a request.received leaf records it.
+ENVELOPE_FIELDS = (
+    ("agreement_id", "details", "agreement_id"),
+    ("agreement_version", "details", "agreement_version"),
+    ("signer", "actor", "id"),
+    ("created", "details", "envelope_created"),
+    ("nonce", "details", "envelope_nonce"),
+    ("batch_digest", "object", "commitment"),
+    ("batch_format", "details", "batch_format"),
+    ("record_count", "details", "envelope_record_count"),
+    ("alg", "details", "envelope_alg"),
+)
+
+
+def envelope_signing_bytes(entry: Mapping[str, Any]) -> bytes:
+    """Rebuild the RFC 8785 bytes a batch envelope's signature covers from a request.received leaf."""
+    signed: dict[str, Any] = {"v": ENVELOPE_VERSION}
+    for name, part, key in ENVELOPE_FIELDS:
+        record = entry.get(part)
+        value = record.get(key) if isinstance(record, dict) else None
+        if value is None:
+            raise VerificationError(f"request.received does not record the envelope's {name} ({part}.{key})")
+        signed[name] = value
+    try:
+        return canonical_json(signed)
+    except ParseError as exc:
+        raise VerificationError(str(exc)) from exc
+
+
+def verify_envelope_signature(entry: Mapping[str, Any], keys: OfficialKeys) -> str:
+    """Re-verify the envelope signature a request.received leaf records; return its keyid."""
+    message = envelope_signing_bytes(entry)
+    details, actor = entry["details"], entry["actor"]
+    alg = _text_field(details, "envelope_alg", "details")
+    keyid = f"{_text_field(details, 'agreement_id', 'details')}/{_text_field(actor, 'id', 'actor')}"
+    raw = _signature_bytes(_text_field(details, "envelope_signature", "details"), "envelope_signature")
+    _verify_with_any(keys, keyid, alg, message, raw)  # DER, as sign_envelope writes it
+    return keyid
+
+
+# ---------------------------------------------------------------------------
 # Bundle verification.
 
 
@@ -533,6 +773,10 @@ class Report:
     root: str | None = None
     failures: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Counted only when officials' keys were given; None keeps them out of the report otherwise.
+    request_signatures_verified: int | None = None
+    envelope_signatures_verified: int | None = None
+    refused_requests_not_verified: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -549,6 +793,15 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         """Return the report as a JSON-ready dict, first failure first."""
         first = self.failures[0] if self.failures else None
+        signatures = (
+            {
+                "request_signatures_verified": self.request_signatures_verified,
+                "envelope_signatures_verified": self.envelope_signatures_verified,
+                "refused_requests_not_verified": self.refused_requests_not_verified,
+            }
+            if self.request_signatures_verified is not None
+            else {}
+        )
         return {
             "ok": self.ok,
             "mode": self.mode,
@@ -561,6 +814,7 @@ class Report:
             "first_failed_check": first["check"] if first else None,
             "failures": self.failures,
             "warnings": self.warnings,
+            **signatures,
         }
 
 
@@ -616,6 +870,7 @@ def verify_log(
     retained_note: str | None = None,
     *,
     allow_unsigned_tail: bool = False,
+    official_keys: OfficialKeys | None = None,
 ) -> Report:
     """Verify a stream of leaves against signed checkpoints (and a retained one).
 
@@ -623,8 +878,13 @@ def verify_log(
     maps a label (a file name) to a signed checkpoint note.  Entries after the
     newest checkpoint fail a bundle (exports always end signed) unless
     ``allow_unsigned_tail``, which the log's self-audit of its live tail sets.
+    With ``official_keys`` every official's signature in the log is re-verified too.
     """
     report = Report(mode="bundle")
+    if official_keys is not None:
+        report.request_signatures_verified = 0
+        report.envelope_signatures_verified = 0
+        report.refused_requests_not_verified = 0
     checkpoints: dict[str, Checkpoint] = {}
     for label, note in sorted(checkpoint_notes.items()):
         try:
@@ -646,8 +906,12 @@ def verify_log(
             entry = parse_leaf(line)
             _check_entry(entry, seq, prev_hash, prev_time)
             prev_time = entry["recorded_at"]
+            if official_keys is not None:
+                _check_official_signatures(report, entry, seq, official_keys)
         except EntryError as exc:
             report.fail("entry", str(exc), exc.seq)
+        except OfficialSignatureError as exc:
+            report.fail("official_signature", f"seq {seq}: {exc}", seq)
         except (ParseError, VerificationError) as exc:
             report.fail("entry", f"seq {seq}: {exc}", seq)
         prev_hash = leaf_hash(line)
@@ -660,6 +924,53 @@ def verify_log(
     if retained is not None:
         _check_retained(report, retained, checkpoints, roots, tree.size)
     return report
+
+
+def _presented_only(entry: Mapping[str, Any]) -> bool:
+    """Whether a leaf's request_sig is only what a refused request presented, never verified.
+
+    A request refused at authentication was refused because its signature may not verify;
+    one refused before authentication (say, for an oversized body) records what it
+    presented without the signature base that only verification builds.  Neither did
+    anything, so neither is held to a signature.
+    """
+    if entry.get("event_type") == REFUSED_REQUEST:
+        return True
+    request_sig = entry.get("request_sig")
+    return (
+        entry.get("event_type") == "request.rejected"
+        and entry.get("outcome") == "denied"
+        and isinstance(request_sig, dict)
+        and request_sig.get("signature_base") is None
+    )
+
+
+def _check_official_signatures(
+    report: Report, entry: Mapping[str, Any], seq: int, keys: OfficialKeys
+) -> None:
+    """Re-verify the officials' signatures one entry records, counting them in the report."""
+    request_sig = entry.get("request_sig")
+    if request_sig is not None and _presented_only(entry):
+        report.refused_requests_not_verified = (report.refused_requests_not_verified or 0) + 1
+    elif request_sig is not None:
+        if not isinstance(request_sig, dict):
+            raise OfficialSignatureError("request_sig is not an object")
+        try:
+            verify_request_signature(request_sig, keys)
+        except VerificationError as exc:
+            raise OfficialSignatureError(f"request signature: {exc}") from exc
+        report.request_signatures_verified = (report.request_signatures_verified or 0) + 1
+    details = entry.get("details")
+    if (
+        entry.get("event_type") == "request.received"
+        and isinstance(details, dict)
+        and details.get("envelope_signature") is not None
+    ):
+        try:
+            verify_envelope_signature(entry, keys)
+        except VerificationError as exc:
+            raise OfficialSignatureError(f"envelope signature: {exc}") from exc
+        report.envelope_signatures_verified = (report.envelope_signatures_verified or 0) + 1
 
 
 def _check_checkpoints(
@@ -742,8 +1053,9 @@ def verify_bundle(
     keys: Sequence[VerifierKey],
     origin: str | None = None,
     retained_note: str | None = None,
+    official_keys: OfficialKeys | None = None,
 ) -> Report:
-    """Verify an export bundle directory (entries.jsonl plus checkpoints/)."""
+    """Verify an export bundle directory (entries.jsonl plus checkpoints/), and officials' signatures."""
     entries = directory / "entries.jsonl"
     if not entries.is_file():
         raise ParseError(f"{entries} does not exist")
@@ -751,7 +1063,7 @@ def verify_bundle(
         path.name: path.read_text(encoding="utf-8")
         for path in sorted((directory / "checkpoints").glob("*.checkpoint"))
     }
-    report = verify_log(read_lines(entries), notes, keys, origin, retained_note)
+    report = verify_log(read_lines(entries), notes, keys, origin, retained_note, official_keys=official_keys)
     with entries.open("rb") as handle:
         if handle.seek(0, 2) and (handle.seek(-1, 2), handle.read(1))[1] != b"\n":
             report.fail("entry", "entries.jsonl does not end with a newline", report.entries - 1)
@@ -810,6 +1122,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--origin", help="the log origin to accept (default: any trusted key's)")
         if name == "bundle":
             sub.add_argument("--prev-checkpoint", type=Path, help="the newest checkpoint you kept")
+            sub.add_argument(
+                "--official-keys", type=Path, help="official-keys.json: re-verify every official's signature"
+            )
         if name == "inclusion":
             sub.add_argument("--leaf", type=Path, required=True, help="file holding the leaf line")
     return parser
@@ -821,7 +1136,12 @@ def run(args: argparse.Namespace) -> Report:
         keys = parse_keys(args.keys.read_text(encoding="utf-8"))
         if args.command == "bundle":
             retained = args.prev_checkpoint.read_text(encoding="utf-8") if args.prev_checkpoint else None
-            return verify_bundle(args.target, keys, args.origin, retained)
+            official = (
+                parse_official_keys(args.official_keys.read_text(encoding="utf-8"))
+                if args.official_keys
+                else None
+            )
+            return verify_bundle(args.target, keys, args.origin, retained, official)
         text = args.target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(str(exc)) from exc

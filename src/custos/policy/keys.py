@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +24,7 @@ from custos.errors import PolicyError
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import LedgerTransaction
-from custos.policy.agreement import Signer, public_key
+from custos.policy.agreement import AgreementSpec, Signer, public_key
 from custos.policy.store import POLICY_VERSION, active_agreement, get_agreement
 
 
@@ -115,3 +116,23 @@ def revoke_key(tx: LedgerTransaction, agreement_id: str, signer_id: str, reason:
         )
     )  # fmt: skip
     return seq
+
+
+def official_keys(connection: Connection) -> dict[str, list[str]]:
+    """Every public key any agreement version ever registered, by keyid: the auditor's official-keys.json.
+
+    An auditor re-verifies signatures made long ago (AU-10), under keys since rotated,
+    expired, revoked or dropped, so every version counts, not only the active one; the
+    keys of the time verified those signatures when they were made.  Each key is listed
+    once, as canonical SubjectPublicKeyInfo PEM, so the same key wrapped differently in two
+    versions is one key.
+    """
+    found: dict[str, set[str]] = {}
+    for (spec_json,) in connection.execute(select(agreement_version.c.spec_json)):
+        spec = AgreementSpec.model_validate(json.loads(spec_json))
+        for signer in spec.signers:
+            pem = public_key(signer.public_key).public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            found.setdefault(f"{spec.id}/{signer.id}", set()).add(pem.decode("ascii"))
+    return {keyid: sorted(pems) for keyid, pems in sorted(found.items())}

@@ -43,6 +43,17 @@ class TestLedgerCommands:
         )
         assert code == 0 and json.loads(out)["ok"] is True
 
+    def test_a_failed_verification_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """The shell sees the verdict: a bundle tampered by one byte makes 'ledger verify' exit 1."""
+        data = tmp_path / "data"
+        run(capsys, "init", "--dir", str(data))
+        bundle = tmp_path / "bundle"
+        run(capsys, "--dir", str(data), "ledger", "export", str(bundle))
+        entries = bundle / "entries.jsonl"
+        entries.write_bytes(entries.read_bytes().replace(b'"seq":0', b'"seq":7', 1))
+        code, out = run(capsys, "ledger", "verify", str(bundle), "--keys", str(bundle / "trusted-keys.txt"))
+        assert code == 1 and json.loads(out)["ok"] is False
+
     def test_consistency_file_verifies(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A consistency proof between two checkpoints verifies offline."""
         data = tmp_path / "data"
