@@ -25,12 +25,12 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 from sqlalchemy import func, select
+from tests.unit.accounting.harness import Harness, valid_rows
 
 from custos.accounting.tables import batch, case_record
 from custos.api.client import sign_request
 from custos.demo_setup import DEMO_AGREEMENT, HEAD
 from custos.intake.envelope import load_private_key
-from tests.unit.accounting.harness import Harness, valid_rows
 
 RECORDS = 6_000
 
@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 @contextmanager
 def _server(directory: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
+    process = subprocess.Popen(
         [sys.executable, "-m", "custos", "--dir", str(directory), "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
