@@ -30,6 +30,7 @@ import json
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from custos.intake.parse import BatchFile, BatchFileError, RequestRow, iter_rows
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import LedgerTransaction
-from custos.matching.batch import BatchMatcher
+from custos.matching.batch import BatchMatcher, SharedIndex
 from custos.matching.models import ENGINE_VERSION, Decision
 from custos.policy.agreement import REQUIRED_ELEMENTS, AgreementSpec
 from custos.policy.codes import response_code
@@ -60,6 +61,7 @@ from custos.standardize.names import fold
 
 VALID = "VALID"  # a record that passed validation and waits for matching
 CHUNK = 500
+SMALL_BATCH = 1_000  # up to this many records, a server's shared index decides in-process
 PIPELINE = Actor.system("pipeline")
 
 
@@ -117,7 +119,12 @@ class DecisionPipeline:
     """Runs submissions through every step against one installation and master index."""
 
     def __init__(
-        self, runtime: Runtime, *, index_path: Path | None = None, workers: int | None = None
+        self,
+        runtime: Runtime,
+        *,
+        index_path: Path | None = None,
+        workers: int | None = None,
+        shared_index: SharedIndex | None = None,
     ) -> None:
         self.runtime = runtime
         self.ledger = runtime.ledger
@@ -125,6 +132,7 @@ class DecisionPipeline:
         self.index_path = index_path or settings.path(settings.master_index)
         self.workers = workers or settings.match_workers
         self.policy = record_policy()
+        self.shared_index = shared_index  # kept open by a server for lookups and small batches
         self._screen_key_path = settings.path(settings.screen_key_file)
 
     # --- 1-2: admit and accept -------------------------------------------------------------------------
@@ -495,7 +503,7 @@ class DecisionPipeline:
 
         key = screen_key(self._screen_key_path)
         position = 0
-        with BatchMatcher(self.index_path, workers=self.workers) as matcher:
+        with self._matcher(len(standing)) as matcher:
             snapshot = matcher.index.info.snapshot_id
             for decisions in matcher.match(pages()):
                 rows = order[position : position + len(decisions)]
@@ -506,6 +514,11 @@ class DecisionPipeline:
             tx.connection.execute(
                 update(batch).where(batch.c.batch_id == state.batch_id).values(snapshot_id=snapshot)
             )
+
+    def _matcher(self, records: int) -> AbstractContextManager[BatchMatcher]:
+        if self.shared_index is not None and records <= SMALL_BATCH:
+            return self.shared_index.matcher()
+        return BatchMatcher(self.index_path, workers=self.workers)
 
     def _record_decisions(
         self,

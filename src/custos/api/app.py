@@ -64,6 +64,7 @@ from custos.errors import Error, LedgerError, StorageError
 from custos.intake.envelope import Envelope, EnvelopeError, parse_envelope
 from custos.ledger.events import EventType, ObjectRef
 from custos.ledger.models import Clock
+from custos.matching.batch import SharedIndex
 from custos.policy.codes import response_code
 from custos.runtime import Runtime
 
@@ -317,7 +318,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, start_worker: 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.open(settings, clock)
-        pipeline = DecisionPipeline(runtime)
+        shared = SharedIndex(settings.path(settings.master_index))
+        pipeline = DecisionPipeline(runtime, shared_index=shared)
         worker = BatchWorker(pipeline, settings.path(settings.api_spool_dir))
         app.state.ctx = ApiContext(
             settings,
@@ -335,6 +337,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, start_worker: 
         finally:
             if start_worker:
                 worker.stop()
+            shared.close()
             runtime.close()
 
     app = FastAPI(

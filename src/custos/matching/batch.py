@@ -12,9 +12,11 @@ only the parent sees the whole file.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -67,13 +69,17 @@ class BatchMatcher:
         memory_limit: str = "4GB",
         threads: int = 2,
         thresholds: MatchThresholds | None = None,
+        engine: MatchEngine | None = None,
     ) -> None:
-        self._workers = max(1, workers)
+        self._workers = 1 if engine is not None else max(1, workers)
         self._seen: set[str] = set()
         self._pool: ProcessPoolExecutor | None = None
+        self._owns_index = engine is None
         # Opened here too: it checks the index before any worker starts, and gives the snapshot id.
-        self.index = MasterIndex(index_path, memory_limit=memory_limit, threads=threads)
-        self._engine = MatchEngine(self.index, thresholds)
+        self._engine = engine or MatchEngine(
+            MasterIndex(index_path, memory_limit=memory_limit, threads=threads), thresholds
+        )
+        self.index = self._engine.index
         if self._workers > 1:
             self._pool = spawn_pool(self._workers, _start_worker, (str(index_path), memory_limit, thresholds))
 
@@ -90,7 +96,8 @@ class BatchMatcher:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        self.index.close()
+        if self._owns_index:
+            self.index.close()
 
     def _duplicates(self, rows: Sequence[Row]) -> list[bool]:
         flags = []
@@ -113,3 +120,44 @@ class BatchMatcher:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+class SharedIndex:
+    """One master index kept open for the small batches of a long-running server (lookups).
+
+    Opening the DuckDB index costs more than deciding a lookup, so a server keeps one
+    connection and reopens it only when the index file is replaced (a new snapshot).
+    A DuckDB connection must not be used by two threads at once, so matchers take turns;
+    a lookup holds the index for milliseconds.
+    """
+
+    def __init__(self, path: Path, *, memory_limit: str = "1GB", threads: int = 1) -> None:
+        self.path = path
+        self._memory_limit = memory_limit
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._engine: MatchEngine | None = None
+        self._identity: tuple[int, int] | None = None
+
+    @contextmanager
+    def matcher(self) -> Iterator[BatchMatcher]:
+        """A matcher over the current index, held exclusively until the block ends."""
+        with self._lock:
+            stat = self.path.stat()
+            identity = (stat.st_ino, stat.st_mtime_ns)
+            if self._engine is None or identity != self._identity:
+                self.close_unlocked()
+                index = MasterIndex(self.path, memory_limit=self._memory_limit, threads=self._threads)
+                self._engine, self._identity = MatchEngine(index), identity
+            yield BatchMatcher(self.path, engine=self._engine)
+
+    def close_unlocked(self) -> None:
+        """Close the open index (the caller holds the lock or is the only user)."""
+        if self._engine is not None:
+            self._engine.index.close()
+            self._engine = None
+
+    def close(self) -> None:
+        """Close the open index."""
+        with self._lock:
+            self.close_unlocked()
