@@ -75,9 +75,9 @@ def nonce_seen(connection: Connection, keyid: str, nonce: str) -> bool:
     return found is not None
 
 
-def purge_nonces(tx: LedgerTransaction, now_unix: int) -> int:
+def purge_nonces(connection: Connection, now_unix: int) -> int:
     """Forget nonces too old to verify again anyway (older than max age plus skew)."""
-    result = tx.connection.execute(
+    result = connection.execute(
         delete(request_nonce).where(request_nonce.c.created < now_unix - REPLAY_WINDOW_SECONDS)
     )
     return int(result.rowcount or 0)

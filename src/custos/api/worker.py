@@ -18,9 +18,11 @@ from sqlalchemy import select
 from custos.accounting.pipeline import DecisionPipeline
 from custos.accounting.recovery import claim, interrupted_batches
 from custos.accounting.tables import batch
+from custos.accounting.transport import purge_nonces
 from custos.errors import Error
 
 logger = logging.getLogger("custos.api")
+PURGE_INTERVAL_SECONDS = 600
 
 
 class BatchWorker:
@@ -58,7 +60,11 @@ class BatchWorker:
 
     def _run(self) -> None:
         while True:
-            batch_id = self._queue.get()
+            try:
+                batch_id = self._queue.get(timeout=PURGE_INTERVAL_SECONDS)
+            except queue.Empty:
+                self._purge_nonces()
+                continue
             if batch_id is None:
                 return
             try:
@@ -79,6 +85,15 @@ class BatchWorker:
             return
         if source is not None and source.parent == self.spool_dir:
             source.unlink(missing_ok=True)
+
+    def _purge_nonces(self) -> None:
+        """Drop replay-table rows older than any signature that could still verify."""
+        now = int(self.pipeline.ledger.clock.now().timestamp())
+        try:
+            with self.pipeline.runtime.database.write() as connection:
+                purge_nonces(connection, now)
+        except Error:
+            logger.warning("could not purge old request nonces", extra={"error": "StorageError"})
 
     def _source(self, batch_id: str) -> Path | None:
         with self.pipeline.runtime.database.read() as connection:
