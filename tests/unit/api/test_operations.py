@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
+from fastapi.testclient import TestClient
 from tests.unit.accounting.harness import OPERATOR, Harness, valid_rows
 from tests.unit.api.client import SignedClient
 
 from custos.accounting.release import Approval, approve_and_release
+from custos.api.app import create_app
+from custos.config import Settings
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT
 from custos.ledger.events import Actor, ActorKind
 from custos.policy.store import CourtOrder, set_hold
@@ -55,8 +59,6 @@ def test_results_leave_only_after_release_and_are_accounted(api: SignedClient, d
 
 
 def test_a_legal_hold_stops_results_over_the_api(api: SignedClient, demo: Harness) -> None:
-    import datetime as dt
-
     batch_id = _released_batch(api, demo)
     with demo.ledger.transaction() as tx:
         set_hold(tx, DEMO_AGREEMENT, CourtOrder("D.D.C.", "25-cv-0001", dt.date(2025, 11, 21)), OPERATOR)
@@ -114,3 +116,15 @@ def test_health_and_readiness(api: SignedClient) -> None:
     assert api.client.get("/health").json() == {"status": "ok", "checks": {}}
     ready = api.client.get("/ready")
     assert ready.status_code == 200 and ready.json()["checks"]["master_index"] == "ok"
+
+
+def test_a_client_certificate_header_counts_only_from_a_trusted_proxy(demo: Harness) -> None:
+    """mTLS behind a proxy: the proxy's header is recorded; a client's own copy is stripped."""
+    fingerprint = "ab" * 32
+    for trusted, expected in (((), None), (("testclient",), fingerprint)):
+        settings = Settings.load(demo.directory).model_copy(update={"api_trusted_proxies": trusted})
+        with TestClient(create_app(settings)) as client:
+            api = SignedClient(client, settings, demo.directory)
+            response = api.get("/v1/cases/C0000000009", extra={"X-Client-Cert-SHA256": fingerprint})
+            assert response.status_code == 404
+        assert demo.entries()[-1]["channel"]["client_cert_sha256"] == expected
