@@ -503,17 +503,24 @@ class DecisionPipeline:
 
         key = screen_key(self._screen_key_path)
         position = 0
+        small = self.shared_index is not None and len(standing) <= SMALL_BATCH
+        held: list[tuple[list[tuple[tuple[int, str], Decision]], dict[int, str]]] = []
         with self._matcher(len(standing)) as matcher:
             snapshot = matcher.index.info.snapshot_id
             for decisions in matcher.match(pages()):
                 rows = order[position : position + len(decisions)]
                 position += len(decisions)
                 tins = matcher.index.tins([d.taxpayer_id for d in decisions if d.taxpayer_id is not None])
-                self._record_decisions(state, list(zip(rows, decisions, strict=True)), tins, key, snapshot)
-        with self.ledger.transaction() as tx:
-            tx.connection.execute(
-                update(batch).where(batch.c.batch_id == state.batch_id).values(snapshot_id=snapshot)
-            )
+                held.append((list(zip(rows, decisions, strict=True)), tins))
+                if not small:  # a large batch writes as it goes; a small one frees the shared index first
+                    self._record_decisions(state, *held.pop(), key, snapshot)
+        for decided, tins in held:
+            self._record_decisions(state, decided, tins, key, snapshot)
+        if position == 0:  # no decision transaction carried the snapshot id
+            with self.ledger.transaction() as tx:
+                tx.connection.execute(
+                    update(batch).where(batch.c.batch_id == state.batch_id).values(snapshot_id=snapshot)
+                )
 
     def _matcher(self, records: int) -> AbstractContextManager[BatchMatcher]:
         if self.shared_index is not None and records <= SMALL_BATCH:
@@ -530,6 +537,9 @@ class DecisionPipeline:
     ) -> None:
         agreement = state.agreement
         with self.ledger.transaction() as tx:
+            tx.connection.execute(
+                update(batch).where(batch.c.batch_id == state.batch_id).values(snapshot_id=snapshot)
+            )
             hold = hold_in_force(tx.connection, agreement.id)
             blocked = screened(tx.connection, key, list(tins.values()))
             for (row_number, supplied_tin), decision in decided:

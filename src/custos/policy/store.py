@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
@@ -82,6 +83,12 @@ def load_agreement_version(tx: LedgerTransaction, spec: AgreementSpec, actor: Ac
     _event(tx, actor, "agreement.load", spec, missing_r61=len(spec.missing_for_activation()))
 
 
+@lru_cache(maxsize=64)
+def _parse_spec(spec_json: str) -> AgreementSpec:
+    """A stored agreement, parsed once per process: specs are immutable and read on every request."""
+    return AgreementSpec.model_validate(json.loads(spec_json))
+
+
 def get_agreement(connection: Connection, agreement_id: str, version: int | None = None) -> StoredAgreement:
     """A stored version (the newest when ``version`` is None)."""
     query = select(agreement_version).where(agreement_version.c.agreement_id == agreement_id)
@@ -91,7 +98,7 @@ def get_agreement(connection: Connection, agreement_id: str, version: int | None
     if row is None:
         which = f"version {version}" if version is not None else "any version"
         raise AgreementStateError(f"agreement {agreement_id} has no {which} loaded")
-    spec = AgreementSpec.model_validate(json.loads(row.spec_json))
+    spec = _parse_spec(row.spec_json)
     approvers = tuple(
         connection.execute(
             select(agreement_approval.c.approver).where(

@@ -15,6 +15,7 @@ head and failing at commit.  Driver errors are wrapped in
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +84,9 @@ class Database:
             )
         self.engine: Engine = create_engine(url, echo=echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite has one writer; threads of this process queue here instead of sleeping and polling in
+        # SQLite's busy handler, which leaves the lock idle and serves waiters in no particular order.
+        self._writer = threading.RLock() if self.is_sqlite else None
         if self.is_sqlite:
             event.listen(self.engine, "connect", self._on_connect)
             event.listen(self.engine, "begin", self._on_begin)
@@ -105,10 +109,18 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction: commits on success, rolls back on any exception."""
         try:
-            with self.engine.connect() as connection, connection.begin():
+            with self._queue(), self.engine.connect() as connection, connection.begin():
                 yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database write failed and was rolled back: {exc}") from exc
+
+    @contextmanager
+    def _queue(self) -> Iterator[None]:
+        if self._writer is None:
+            yield
+            return
+        with self._writer:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
