@@ -73,22 +73,20 @@ def active_key(connection: Connection, keyid: str, today: dt.date) -> ActiveKey:
     active = next((v.version for v in versions if v.status == "active"), None)
     spec, why = (None, "") if active is None else active_agreement(connection, agreement_id, active, today)
     signer = spec.signer(signer_id) if spec is not None else None
-    if signer is None:
-        registered = any(
-            get_agreement(connection, agreement_id, v.version).spec.signer(signer_id) for v in versions
-        )
-        if not registered:
-            raise KeyUnusable("AUTH_KEY_UNKNOWN", f"no agreement registers a key {keyid!r}")
-        if active is None:
-            raise KeyUnusable("AUTH_KEY_EXPIRED", f"agreement {agreement_id} has no active version")
-        if spec is None:
-            raise KeyUnusable("AUTH_KEY_EXPIRED", why)
-        raise KeyUnusable("AUTH_KEY_REVOKED", f"{signer_id} is no longer a signer of {agreement_id}")
-    if signer.key_expires is not None and today > signer.key_expires:
-        raise KeyUnusable("AUTH_KEY_EXPIRED", f"the key of {keyid} expired on {signer.key_expires}")
-    if is_revoked(connection, signer.public_key):
-        raise KeyUnusable("AUTH_KEY_REVOKED", f"the key of {keyid} has been revoked")
-    return ActiveKey(agreement_id, active or 0, signer)  # a signer was found, so ``active`` is set
+    if signer is not None and active is not None:
+        if signer.key_expires is not None and today > signer.key_expires:
+            raise KeyUnusable("AUTH_KEY_EXPIRED", f"the key of {keyid} expired on {signer.key_expires}")
+        if is_revoked(connection, signer.public_key):
+            raise KeyUnusable("AUTH_KEY_REVOKED", f"the key of {keyid} has been revoked")
+        return ActiveKey(agreement_id, active, signer)
+    # Not usable: say why, looking at every version only now (the common path stays cheap).
+    if not any(get_agreement(connection, agreement_id, v.version).spec.signer(signer_id) for v in versions):
+        raise KeyUnusable("AUTH_KEY_UNKNOWN", f"no agreement registers a key {keyid!r}")
+    if active is None:
+        raise KeyUnusable("AUTH_KEY_EXPIRED", f"agreement {agreement_id} has no active version")
+    if spec is None:
+        raise KeyUnusable("AUTH_KEY_EXPIRED", why)
+    raise KeyUnusable("AUTH_KEY_REVOKED", f"{signer_id} is no longer a signer of {agreement_id}")
 
 
 def revoke_key(tx: LedgerTransaction, agreement_id: str, signer_id: str, reason: str, actor: Actor) -> int:
