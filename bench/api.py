@@ -59,6 +59,7 @@ import httpx2 as httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from bench.proctree import tree_sum
 from custos.accounting import pipeline as pipeline_module
 from custos.accounting.pipeline import DecisionPipeline
 from custos.accounting.tables import case_record
@@ -184,25 +185,7 @@ def free_port() -> int:
 
 def tree_cpu_seconds(root: int) -> float:
     """User + system CPU of ``root`` and all its descendants (the uvicorn workers), from /proc."""
-    children: dict[int, list[int]] = {}
-    ticks: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        ticks[pid] = int(fields[11]) + int(fields[12])
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += ticks.get(pid, 0)
-        stack.extend(children.get(pid, ()))
-    return total / CLOCK_TICK
+    return tree_sum(root, 11, 12) / CLOCK_TICK
 
 
 def machine_busy_seconds() -> float:

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from bench.matching import score
+from bench.proctree import tree_sum
 from custos.matching.engine import MatchEngine, prepare
 from custos.matching.index import MasterIndex
 
@@ -34,25 +35,7 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 def _tree_rss(root: int) -> int:
     """Resident bytes of ``root`` and all its descendants."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, parent = int(entry), int(fields[1])
-        children.setdefault(parent, []).append(pid)
-        rss[pid] = int(fields[21]) * PAGE_SIZE
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, ()))
-    return total
+    return tree_sum(root, 21) * PAGE_SIZE
 
 
 def run(name: str, argv: list[str], log: Path, timings: dict[str, dict[str, float]]) -> None:
