@@ -1,7 +1,7 @@
 """Interactive lookups over HTTP: a load generator on loopback against ``custos serve``.
 
-    uv run python bench/api.py --taxpayers 1000000 --workers 1 --seconds 20
-    uv run python bench/api.py --taxpayers 20000 --seconds 5 --warmup 1    # smoke run, about a minute
+    uv run python -m bench.api --taxpayers 1000000 --workers 1 --seconds 20
+    uv run python -m bench.api --taxpayers 20000 --seconds 5 --warmup 1    # smoke run, about a minute
 
 Builds (or reuses, under ``bench/results/api/`` or ``--data DIR``) a demo installation: the demo
 agreement with its officials' keys (:func:`custos.demo_setup.create_demo_installation`) and a
