@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from custos.accounting.safeguards import record_safeguards
 from custos.config import Settings
+from custos.console.accounts import create_user
+from custos.console.roles import Role
 from custos.intake.envelope import generate_private_key, public_key_pem, write_private_key
 from custos.ledger.events import Actor, ActorKind
 from custos.matching.index import build_index
@@ -199,6 +204,7 @@ def create_demo_installation(
             record_safeguards(tx, spec.parties.requester_code, spr_date=today - dt.timedelta(days=60),
                               open_findings=0, cap_approved=False,
                               actor=Actor(ActorKind.OPERATOR, "demo-safeguards-officer"))  # fmt: skip
+        create_demo_accounts(runtime, demo / "console-accounts.json")
     finally:
         runtime.close()
     generate(demo / "synth", master=taxpayers, requests=requests, seed=seed)
@@ -209,3 +215,28 @@ def create_demo_installation(
     write_demo_batch(demo / "synth" / "requests.csv", batch, today)
     return DemoInstallation(settings, agreement_path, keys / f"{HEAD}.pem", keys / f"{COMPONENT}.pem", batch,
                             demo / "synth" / "master.csv")  # fmt: skip
+
+
+# The console's demo accounts: one per role, and a second approving official for two-person steps.
+DEMO_ACCOUNTS = (
+    ("demo-reviewer", "Riley Reviewer", Role.REVIEWER),
+    ("demo-approver", "Avery Approver (Disclosure Manager)", Role.APPROVING_OFFICIAL),
+    ("demo-approver-2", "Blake Second-Official", Role.APPROVING_OFFICIAL),
+    ("demo-counsel", "Casey Counsel", Role.COUNSEL),
+    ("demo-auditor", "Dana Auditor", Role.AUDITOR),
+    ("demo-admin", "Emery Administrator", Role.ADMINISTRATOR),
+)
+
+
+def create_demo_accounts(runtime: Runtime, path: Path) -> list[dict[str, str]]:
+    """Create the demo accounts with fresh random passwords, written to ``path`` (mode 0600)."""
+    accounts = []
+    for user_id, name, role in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        create_user(runtime.ledger, user_id, name, roles=frozenset({role}), password=password,
+                    by=Actor(ActorKind.OPERATOR, "demo-administrator"))  # fmt: skip
+        accounts.append({"user": user_id, "name": name, "role": role.value, "password": password})
+    with path.open("x", encoding="utf-8") as handle:
+        os.chmod(path, 0o600)
+        json.dump(accounts, handle, indent=2)
+    return accounts

@@ -857,6 +857,7 @@ def test_r30_r31_ambiguous_household_or_name_is_never_confirmed(demo: Harness) -
     assert {codes[r["record_id"]] for r in twins} == {"AMBIGUOUS_HOUSEHOLD"}
     assert {codes[r["record_id"]] for r in namesakes} == {"AMBIGUOUS_NAME"}
     assert summary.by_code == {"PENDING_REVIEW": 4}  # the internal reason stays internal
+    demo.review_all(summary.batch_id)
     approve_and_release(demo.ledger, summary.batch_id, APPROVAL)
     assert not [e for e in demo.entries() if e["event_type"] == "disclosure.made"]
 
@@ -865,6 +866,7 @@ def test_r32_every_confirmation_references_its_validations(demo: Harness) -> Non
     """R32: each CONFIRMED case's ledger shows R10-R13, R19, R21 passed at validation and R25, R27 at decision, and the disclosure refers to both."""
     rows = demo.confirmable(5) + demo.rows_of("moved_old_address", 2) + demo.rows_of("nickname", 2)
     summary = demo.submit(rows)
+    demo.review_all(summary.batch_id)
     approve_and_release(demo.ledger, summary.batch_id, APPROVAL)
     entries = {e["seq"]: e for e in demo.entries()}
     validations = by_record(demo, summary.batch_id, "record.validated")
@@ -916,6 +918,7 @@ class TestR33MinimalResponse:
         rows = (demo.confirmable(3) + demo.rows_of("moved_old_address", 1) + demo.rows_of("twins_similar_names", 1)
                 + demo.rows_of("nickname", 1))  # fmt: skip
         summary = demo.submit(rows)
+        demo.review_all(summary.batch_id)
         approve_and_release(demo.ledger, summary.batch_id, APPROVAL)
         monkeypatch.chdir(
             tmp_path

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from custos.accounting.tables import disposal_request
+from custos.accounting.tables import disposal_request, incident
 from custos.errors import PolicyError
 from custos.ledger.events import Actor, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
@@ -102,6 +102,11 @@ def open_recall(
             .returning(disposal_request.c.request_id)
         ).scalar_one()  # fmt: skip
         ids.append(int(request_id))
+        for item in items:  # R56: each affected disclosure is one act, counted once per recall
+            tx.connection.execute(
+                insert(incident).values(recall_id=recall_id, case_number=item.case, agency_code=agency,
+                                        disclosed_seq=item.disclosed_seq, opened_at=format_timestamp(now))
+            )  # fmt: skip
         tx.append(
             AuditEvent(
                 EventType.ADMIN_ACTION, actor, "disposal.requested", Outcome.SUCCESS,
@@ -153,3 +158,26 @@ def overdue(connection: Connection, now: dt.datetime) -> list[int]:
             )
         ).scalars()
     ]
+
+
+def escalate_overdue(tx: LedgerTransaction, actor: Actor) -> list[int]:
+    """Escalate each overdue disposal request in the ledger (R53); returns the ids escalated."""
+    late = overdue(tx.connection, tx.ledger.clock.now())
+    for request_id in late:
+        tx.append(
+            AuditEvent(
+                EventType.ADMIN_ACTION, actor, "disposal.escalated", Outcome.FAILURE,
+                object=ObjectRef("disposal_request", str(request_id)), reason_code="DISPOSAL_OVERDUE",
+                authz=Authorization(POLICY_VERSION, "R53", "allow"),
+            )
+        )  # fmt: skip
+    return late
+
+
+def incident_counts(connection: Connection) -> dict[str, int]:
+    """Acts per recipient agency (R56): the per-act count for 7431 exposure and (p)(5) reporting."""
+    rows = connection.execute(select(incident.c.agency_code, incident.c.case_number)).all()
+    counts: defaultdict[str, int] = defaultdict(int)
+    for agency, _ in {(row.agency_code, row.case_number) for row in rows}:
+        counts[agency] += 1
+    return dict(sorted(counts.items()))

@@ -24,8 +24,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 
+from custos.accounting.review import open_reviews
 from custos.accounting.safeguards import safeguards_problem
 from custos.accounting.tables import batch, case_id_of, case_number, case_record, screen_flag
+from custos.accounting.transmissions import Sent, record_transmission
 from custos.accounting.transport import SignedRequest
 from custos.errors import PolicyError
 from custos.intake.spreadsheet import neutralize_formula
@@ -161,6 +163,12 @@ def _approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> d
         hold = hold_in_force(tx.connection, row.agreement_id)
         if hold is not None:
             raise _HoldRefusal(hold)
+        waiting = open_reviews(tx.connection, batch_id)
+        if waiting:
+            raise ReleaseError(
+                f"batch {batch_id} has {waiting} record(s) awaiting additional verification; "
+                "a person decides each before the batch is released (R65)"
+            )
         _screen_again(tx, batch_id)
         counts = batch_counts(tx.connection, batch_id)
         now = format_timestamp(ledger.clock.now())
@@ -336,6 +344,9 @@ def deliver_results(
                 details=details,
             )
         ).seq  # fmt: skip
+        if not problem:
+            sent = Sent(batch_id, target.id, agency, digest, len(cases), seq)
+            record_transmission(tx, sent, spec.limits.acknowledgement_hours)
     if problem:
         code = _blocked_code(hold, problem)
         raise DeliveryRefused(f"results of {batch_id} not delivered: {problem}", code, seq)

@@ -158,6 +158,40 @@ disposal_request = Table(
     Column("certified_at", String(24)),
 )
 
+transmission = Table(
+    "transmission",
+    metadata,
+    # One delivered results file (R38-R41): the manifest is in the ledger entry ``sent_seq``; the
+    # recipient's signed acknowledgement of receipt and storage location is due by ``ack_due_at``.
+    Column("transmission_id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(40), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("agency_code", String(64), nullable=False),
+    Column("digest", String(80), nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("sent_at", String(24), nullable=False),
+    Column("sent_seq", BigInteger, nullable=False),
+    Column("ack_due_at", String(24), nullable=False),
+    Column("acknowledged_at", String(24)),
+    Column("acknowledged_by", String(140)),
+    Column("storage_location", Text),
+    Column("ack_seq", BigInteger),
+    Column("incident_seq", BigInteger),  # R41: the incident raised when the acknowledgement is overdue
+)
+
+incident = Table(
+    "incident",
+    metadata,
+    # An unauthorized or defective disclosure, counted per act (R56): one row per affected case.
+    Column("incident_id", Integer, primary_key=True, autoincrement=True),
+    Column("recall_id", String(40)),
+    Column("case_number", String(16), nullable=False),
+    Column("agency_code", String(64), nullable=False),
+    Column("disclosed_seq", BigInteger, nullable=False),
+    Column("opened_at", String(24), nullable=False),
+    UniqueConstraint("recall_id", "case_number", name="incident_once_per_recall"),
+)
+
 case_record = Table(
     "case_record",
     metadata,
@@ -178,6 +212,7 @@ case_record = Table(
     Column("validated_seq", BigInteger, nullable=False),
     Column("decided_seq", BigInteger),
     Column("disclosed_seq", BigInteger),
+    Column("reviewed_seq", BigInteger),  # the review.completed entry of a held record (R65)
     UniqueConstraint("batch_id", "row_number", name="case_record_row_once"),
 )
 Index("case_record_batch", case_record.c.batch_id, case_record.c.case_id)

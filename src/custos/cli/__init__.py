@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from custos.cli import agreement, batch, demo, hold, ledger, match, serve, synth
+from custos.cli import agreement, batch, demo, hold, ledger, match, review, serve, synth, user
 from custos.cli.common import State
 from custos.demo_setup import DEMO_AGREEMENT, HEAD, create_demo_installation
 from custos.errors import Error
@@ -32,6 +32,8 @@ app.add_typer(agreement.app, name="agreement")
 app.add_typer(batch.app, name="batch")
 app.add_typer(batch.case_app, name="case")
 app.add_typer(hold.app, name="hold")
+app.add_typer(review.app, name="review")
+app.add_typer(user.app, name="user")
 app.add_typer(match.master_app, name="master")
 app.command("match")(match.match)
 app.command("synth")(synth.run_synth)

@@ -151,6 +151,13 @@ class SharedIndex:
                 self._engine, self._identity = MatchEngine(index), identity
             yield BatchMatcher(self.path, engine=self._engine)
 
+    @contextmanager
+    def engine(self) -> Iterator[MatchEngine]:
+        """The engine over the current index, held exclusively until the block ends."""
+        with self.matcher():
+            assert self._engine is not None  # noqa: S101 - matcher() opened it
+            yield self._engine
+
     def close_unlocked(self) -> None:
         """Close the open index (the caller holds the lock or is the only user)."""
         if self._engine is not None:

@@ -190,6 +190,8 @@ class Limits(_Strict):
     reason_repeat_limit: Annotated[int, Field(ge=1)] = 50
     engagement_cap: Annotated[int, Field(ge=1)] = 50
     envelope_max_age_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
+    review_sla_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 72  # R65: additional verification
+    acknowledgement_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72  # R41: signed receipt due
 
 
 class Disclosure(_Strict):

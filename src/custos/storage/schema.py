@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, select
 
 from custos.errors import StorageConfigError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -36,6 +36,7 @@ def register_ddl(statements: ExtraDDL) -> ExtraDDL:
 def _load_domain_tables() -> None:
     # Importing the modules registers their tables and DDL on `metadata`.
     import custos.accounting.tables  # noqa: PLC0415
+    import custos.console.tables  # noqa: PLC0415
     import custos.ledger.confidential  # noqa: PLC0415
     import custos.ledger.tables  # noqa: F401, PLC0415
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from custos.accounting.pipeline import BatchSummary, DecisionPipeline
+from custos.accounting.review import decide_review, review_queue
 from custos.accounting.tables import case_record
 from custos.config import Settings
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT, HEAD, create_demo_installation
@@ -21,11 +22,14 @@ from custos.digests import file_digest
 from custos.intake.envelope import Envelope, load_private_key, sign_envelope
 from custos.ledger.events import Actor, ActorKind
 from custos.ledger.service import Ledger
+from custos.matching.engine import MatchEngine
+from custos.matching.index import MasterIndex
 from custos.policy.agreement import REQUEST_ELEMENTS, AgreementSpec, parse_agreement
 from custos.policy.store import activate_agreement, approve_agreement, load_agreement_version
 from custos.runtime import Runtime
 
 OPERATOR = Actor(ActorKind.OPERATOR, "test-operator")
+REVIEWER = Actor(ActorKind.OPERATOR, "test-reviewer")
 
 
 def build_template(directory: Path) -> Path:
@@ -57,6 +61,22 @@ class Harness:
 
     def close(self) -> None:
         self.runtime.close()
+
+    def review_all(self, batch_id: str, *, reviewer: Actor = REVIEWER) -> list[str]:
+        """Close every held record of a batch as not confirmed, as a reviewer would (R65)."""
+        with self.runtime.database.read() as connection:
+            held = [
+                i.case for i in review_queue(connection, self.ledger.clock.now()) if i.batch_id == batch_id
+            ]
+        index = MasterIndex(self.settings.path(self.settings.master_index))
+        try:
+            engine = MatchEngine(index)
+            for number in held:
+                decide_review(self.runtime, engine, number, reviewer, confirm_taxpayer=None,
+                              reason="not the named person on the evidence")  # fmt: skip
+        finally:
+            index.close()
+        return held
 
     def rows_of(self, category: str, count: int = 1) -> list[dict[str, str]]:
         """Demo rows whose synthetic truth is ``category`` (e.g. "exact": should be CONFIRMED)."""
