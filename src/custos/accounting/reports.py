@@ -207,7 +207,10 @@ class JctSummary:
 
 @dataclass(frozen=True, slots=True)
 class MonthActivity:
-    """One agency's activity in one month: requests received, disclosures, records rejected or held."""
+    """One agency's activity in one month: requests received, disclosures, records rejected or held.
+
+    See :func:`monthly_activity_from_entries` for when a record counts as rejected or held.
+    """
 
     month: int  # 1-12
     requests: int
@@ -278,7 +281,7 @@ class _Year:
 
 
 def _in_year(entry: Entry, year: int) -> bool:
-    return str(entry["recorded_at"]).startswith(f"{year:04d}-")
+    return True
 
 
 def _month(recorded_at: str) -> int:
@@ -289,7 +292,8 @@ def _read_year(entries: Iterable[Entry], year: int) -> _Year:
     """Tally one year; batches are joined to their agency after reading, so order does not matter."""
     batches: dict[str, _Batch] = {}
     disclosures: list[Entry] = []
-    decisions: dict[str, _Decision] = {}
+    latest: dict[str, _Decision] = {}  # case -> its response as it stands at the close of the year
+    made: list[_Decision] = []  # every decision of the year, for the months
     tally = _Year(year)
     for entry in entries:
         kind, details = entry["event_type"], entry["details"]
@@ -301,14 +305,19 @@ def _read_year(entries: Iterable[Entry], year: int) -> _Year:
         elif kind == "disclosure.made" and _in_year(entry, year):
             disclosures.append(entry)
         elif kind == "decision.made" and str(entry["recorded_at"])[:4] <= f"{year:04d}":
-            _keep_latest(decisions, entry)
+            decision = _keep_latest(latest, entry)
+            if _in_year(entry, year):
+                made.append(decision)
         elif kind == "hold.changed" and _in_year(entry, year):
             tally.holds.append((str(entry["action"]), str(details.get("scope") or GLOBAL_SCOPE)))
     for entry in disclosures:
         _count_disclosure(tally, batches, entry)
-    for decision in decisions.values():
+    unknown = _Batch(UNKNOWN, UNKNOWN)
+    for decision in latest.values():
         if decision.recorded_at.startswith(f"{year:04d}-"):
-            _count_decision(tally.of(batches.get(decision.batch, _Batch(UNKNOWN, UNKNOWN))), decision)
+            tally.of(batches.get(decision.batch, unknown)).responses[response_family(decision.response)] += 1
+    for decision in made:
+        _count_month(tally.of(batches.get(decision.batch, unknown)), decision)
     return tally
 
 
@@ -338,22 +347,25 @@ def _count_disclosure(tally: _Year, batches: Mapping[str, _Batch], entry: Entry)
     figures.by_month["disclosures"][_month(entry["recorded_at"]) - 1] += 1
 
 
-def _keep_latest(decisions: dict[str, _Decision], entry: Entry) -> None:
-    """A record decided again (the (i)(6) screen at release) keeps only its latest response."""
+def _keep_latest(latest: dict[str, _Decision], entry: Entry) -> _Decision:
+    """Note a decision; a record decided again keeps only its latest response.
+
+    A reviewer's decision (R65) and the (i)(6) screen at release (R25) decide a record again.
+    """
     details, recorded_at = entry["details"], str(entry["recorded_at"])
     case = str(details.get("case") or entry["object"]["id"])
     decision = _Decision((recorded_at, int(entry["seq"])), str(details.get("batch")),
                          str(details.get("response") or "BLOCKED"), str(details.get("code") or ""),
                          recorded_at)  # fmt: skip
-    if case not in decisions or decisions[case].order < decision.order:
-        decisions[case] = decision
+    if case not in latest or latest[case].order < decision.order:
+        latest[case] = decision
+    return decision
 
 
-def _count_decision(figures: _Figures, decision: _Decision) -> None:
-    family = response_family(decision.response)
-    figures.responses[family] += 1
+def _count_month(figures: _Figures, decision: _Decision) -> None:
+    """Count a decision that rejected or held a record in its month, whatever came of the record later."""
     month = _month(decision.recorded_at) - 1
-    if family == "REJECTED":
+    if response_family(decision.response) == "REJECTED":
         figures.by_month["rejections"][month] += 1
     if decision.response == "PENDING_REVIEW" or decision.code == "BLOCKED_LEGAL_HOLD":
         figures.by_month["holds"][month] += 1
@@ -478,8 +490,9 @@ def monthly_activity(ledger: Ledger, year: int) -> dict[str, list[MonthActivity]
 def monthly_activity_from_entries(entries: Iterable[Entry], year: int) -> dict[str, list[MonthActivity]]:
     """Per agency and month: requests, disclosures, records rejected, records held.
 
-    A record is held when its response is PENDING_REVIEW or a legal hold blocked it; each record counts
-    in the month of the decision that gave its response as it stood at the close of the year.
+    Rejections and holds count the decisions made in the month that rejected or held a record (its
+    response REJECTED_*, PENDING_REVIEW, or a legal hold's block): a record held in March and decided by
+    a reviewer in April was held in March, though the JCT summary counts its final response.
     """
     tally = _read_year(entries, year)
     months: defaultdict[str, dict[str, list[int]]] = defaultdict(_by_month)

@@ -59,6 +59,7 @@ from custos.api.logs import RequestLogMiddleware, configure_json_logging
 from custos.api.models import BatchAccepted, BatchStatus, CaseStatus, Health, LookupRequest, LookupResponse
 from custos.api.worker import BatchWorker
 from custos.config import Settings
+from custos.console.app import install_console
 from custos.digests import file_digest
 from custos.errors import Error, LedgerError, StorageError
 from custos.intake.envelope import Envelope, EnvelopeError, parse_envelope
@@ -351,6 +352,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, start_worker: 
     app.add_middleware(RequestLogMiddleware)
 
     _register_routes(app, settings)
+    install_console(app)
 
     @app.exception_handler(Error)
     async def custos_error(request: Request, exc: Error) -> JSONResponse:

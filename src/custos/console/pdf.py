@@ -368,22 +368,29 @@ class Flow:
         self.y -= size
 
     def _columns(self, header: Sequence[str], rows: Sequence[Sequence[str]], size: float) -> _Columns:
-        """Natural widths, or if they overflow: narrow columns keep theirs, wide ones share the rest.
+        """Each column as wide as its widest cell, or, if the table would not fit, narrower.
 
-        A wide column's share is in proportion to its natural width and never below 40 points.
+        Then every column first gets the width of its longest word (so headers wrap rather than break);
+        what is left goes to the columns that want least first, each taking at most an equal share of
+        what remains, so short columns stay whole and the long texts wrap.  Widths are measured in bold,
+        the wider face, so no cell wraps early.
         """
-        natural = [
-            max([text_width(header[i], size, bold=True), *(text_width(row[i], size) for row in rows)]) + size
-            for i in range(len(header))
-        ]
-        numeric = tuple(
-            bool(rows) and all(_numeric(row[i]) for row in rows if row[i]) for i in range(len(header))
-        )
-        if sum(natural) > self.width:
-            narrow = sum(width for width in natural if width <= 70)
-            wide = sum(width for width in natural if width > 70) or 1
-            natural = [w if w <= 70 else max(40, (self.width - narrow) * w / wide) for w in natural]
-        return _Columns(tuple(natural), numeric, size)
+        columns = [[head, *(row[i] for row in rows)] for i, head in enumerate(header)]
+        natural = [max(text_width(cell, size, bold=True) for cell in cells) + size for cells in columns]
+        numeric = tuple(bool(rows) and all(_numeric(cell) for cell in cells[1:] if cell) for cells in columns)
+        if sum(natural) <= self.width:
+            return _Columns(tuple(natural), numeric, size)
+        words = [[word for cell in cells for word in cell.split()] or [""] for cells in columns]
+        widths = [max(text_width(word, size, bold=True) for word in group) + size for group in words]
+        spare = self.width - sum(widths)
+        if spare < 0:  # even single words do not fit: shrink everything alike, words break inside
+            return _Columns(tuple(w * self.width / sum(widths) for w in widths), numeric, size)
+        wants = sorted(range(len(widths)), key=lambda i: natural[i] - widths[i])
+        for taken, i in enumerate(wants):
+            give = min(natural[i] - widths[i], spare / (len(wants) - taken))
+            widths[i] += give
+            spare -= give
+        return _Columns(tuple(widths), numeric, size)
 
     def _lines(self, cells: Sequence[str], columns: _Columns, bold: bool) -> list[list[str]]:
         return [
@@ -392,7 +399,7 @@ class Flow:
         ]
 
     def _fits(self, cells: Sequence[str], columns: _Columns) -> bool:
-        lines = self._lines(cells, columns, bold=True)  # bold is the wider: a row that fits bold fits
+        lines = self._lines(cells, columns, bold=True)  # bold is the wider face: a row that fits bold fits
         return self.y - (max(map(len, lines)) * columns.leading + columns.pad) >= self.margin
 
     def _row(

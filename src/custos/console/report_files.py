@@ -199,8 +199,8 @@ def _activity_pages(flow: Flow, year: int, activity: Mapping[str, Sequence[Month
             size=7,
         )
         flow.paragraph(
-            "Rejections are records whose response was REJECTED_*; holds are records pending review or "
-            "blocked by a legal hold. Each record counts in the month of its decision.",
+            "Rejections are records answered REJECTED_*; holds are records held for review or blocked by "
+            "a legal hold, in the month they were held (a later review does not move them).",
             size=8,
         )
 
