@@ -11,7 +11,7 @@ sync:
 	$(UV) sync --frozen
 
 demo: sync
-	$(UV) run --no-sync custos demo
+	$(UV) run --no-sync custos demo --serve
 
 lint: sync
 	$(UV) run --no-sync ruff check src tests bench

@@ -11,7 +11,8 @@ that leaves a batch out (the "no need for a press release" email, F14).
 (p)(3)(C) report), :func:`jct_summary` (the (p)(3)(B) summary to the Joint
 Committee) and :func:`monthly_activity` (the console's charts) are each a thin
 wrapper around a ``*_from_entries`` function over parsed entries, which an
-auditor runs on :func:`bundle_entries`.  A batch's agency and agreement come
+auditor runs on :func:`bundle_entries`; :func:`year_reports` gives all three
+from one reading of the ledger.  A batch's agency and agreement come
 from its ``request.received`` entry; decisions and disclosures name the batch.
 The one input that is not in the ledger is the text of each agreement's
 purpose (see :func:`agreement_purposes`).
@@ -281,7 +282,7 @@ class _Year:
 
 
 def _in_year(entry: Entry, year: int) -> bool:
-    return True
+    return str(entry["recorded_at"]).startswith(f"{year:04d}-")
 
 
 def _month(recorded_at: str) -> int:
@@ -383,8 +384,8 @@ def agreement_purposes(specs: Iterable[AgreementSpec]) -> dict[str, str]:
     """
     purposes = {}
     for spec in specs:
-        statutes = "; ".join(spec.statutes.permitted)
-        text = f"{spec.purpose.statement} (statutes: {statutes})" if spec.purpose else f"Statutes: {statutes}"
+        statement = spec.purpose.statement.rstrip(".") + ". " if spec.purpose else ""
+        text = f"{statement}Statutes: {'; '.join(spec.statutes.permitted)}."
         purposes[f"{spec.id}@{spec.version}"] = text
     return purposes
 
@@ -419,11 +420,14 @@ def public_report_from_entries(
     Every agency that requested, was answered or received a disclosure in the year is listed, with
     zeros where nothing happened; there is no way to leave one out (R46).
     """
-    tally = _read_year(entries, year)
+    return _public(_read_year(entries, year), purposes or {})
+
+
+def _public(tally: _Year, purposes: Mapping[str, str]) -> PublicReport:
     by_agency: defaultdict[str, list[tuple[str, _Figures]]] = defaultdict(list)
     for (agency, agreement_id), figures in sorted(tally.figures.items()):
         by_agency[agency].append((agreement_id, figures))
-    rows = tuple(_agency_row(agency, parts, purposes or {}) for agency, parts in sorted(by_agency.items()))
+    rows = tuple(_agency_row(agency, parts, purposes) for agency, parts in sorted(by_agency.items()))
     everyone = [figures for parts in by_agency.values() for _, figures in parts]
     totals = AgencyFigures(
         "All agencies", sum(row.requests for row in rows), sum(row.records for row in rows),
@@ -431,7 +435,7 @@ def public_report_from_entries(
         tuple(sorted({p for row in rows for p in row.purposes})),
         tuple(sorted({a for row in rows for a in row.agreements})),
     )  # fmt: skip
-    return PublicReport(year, report_due(year), rows, totals)
+    return PublicReport(tally.year, report_due(tally.year), rows, totals)
 
 
 def _agency_row(agency: str, parts: list[tuple[str, _Figures]], purposes: Mapping[str, str]) -> AgencyFigures:
@@ -457,10 +461,13 @@ def jct_summary(ledger: Ledger, year: int) -> JctSummary:
 
 def jct_summary_from_entries(entries: Iterable[Entry], year: int) -> JctSummary:
     """Per agency and agreement: requests, records, responses by family, disclosures, taxpayers, holds."""
-    tally = _read_year(entries, year)
+    return _jct(_read_year(entries, year))
+
+
+def _jct(tally: _Year) -> JctSummary:
     rows = tuple(_summary_row(key, figures, tally.holds) for key, figures in sorted(tally.figures.items()))
     actions = Counter(action for action, _ in tally.holds)
-    return JctSummary(year, report_due(year), rows, actions["hold.set"], actions["hold.release"])
+    return JctSummary(tally.year, report_due(tally.year), rows, actions["hold.set"], actions["hold.release"])
 
 
 def _summary_row(key: tuple[str, str], figures: _Figures, holds: list[tuple[str, str]]) -> AgreementSummary:
@@ -494,7 +501,10 @@ def monthly_activity_from_entries(entries: Iterable[Entry], year: int) -> dict[s
     response REJECTED_*, PENDING_REVIEW, or a legal hold's block): a record held in March and decided by
     a reviewer in April was held in March, though the JCT summary counts its final response.
     """
-    tally = _read_year(entries, year)
+    return _activity(_read_year(entries, year))
+
+
+def _activity(tally: _Year) -> dict[str, list[MonthActivity]]:
     months: defaultdict[str, dict[str, list[int]]] = defaultdict(_by_month)
     for (agency, _), figures in tally.figures.items():
         for kind, counts in figures.by_month.items():
@@ -504,3 +514,28 @@ def monthly_activity_from_entries(entries: Iterable[Entry], year: int) -> dict[s
 
 def _months(counts: Mapping[str, list[int]]) -> list[MonthActivity]:
     return [MonthActivity(month + 1, *(counts[kind][month] for kind in ACTIVITY)) for month in range(12)]
+
+
+# --- all three at once ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class YearReports:
+    """The public report, the JCT summary and the monthly activity of one year, from one reading."""
+
+    public: PublicReport
+    jct: JctSummary
+    activity: dict[str, list[MonthActivity]]
+
+
+def year_reports(ledger: Ledger, year: int, purposes: Mapping[str, str] | None = None) -> YearReports:
+    """The three reports of ``year`` reading the ledger once, not three times, for a page that shows all."""
+    return year_reports_from_entries(ledger_entries(ledger), year, purposes)
+
+
+def year_reports_from_entries(
+    entries: Iterable[Entry], year: int, purposes: Mapping[str, str] | None = None
+) -> YearReports:
+    """The three ``*_from_entries`` reports from one pass over ``entries``."""
+    tally = _read_year(entries, year)
+    return YearReports(_public(tally, purposes or {}), _jct(tally), _activity(tally))

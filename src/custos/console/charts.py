@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 # Okabe-Ito-like hues ordered so the first four, the report's series, are far apart in lightness
 # (greyscale luma 0.11, 0.43, 0.62, 0.84); the last two fall in the gaps.
-SERIES_COLOURS = ("#0b1f3a", "#c4521f", "#6fa8dc", "#f5d97a", "#5b2a86", "#a8c66c")
+SERIES_COLOURS = ("#0b1f3a", "#c4521f", "#6fa8dc", "#f5d97a", "#5b2a86", "#9fcf86")
 OUTLINE = "#1a1a1a"
 GRID = "#d0d0d0"
 LEFT, RIGHT, TOP = 52, 16, 36  # room for the value ticks, the right edge and the visible title

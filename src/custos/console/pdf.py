@@ -376,12 +376,13 @@ class Flow:
         the wider face, so no cell wraps early.
         """
         columns = [[head, *(row[i] for row in rows)] for i, head in enumerate(header)]
-        natural = [max(text_width(cell, size, bold=True) for cell in cells) + size for cells in columns]
+        room = size + 0.5  # the padding, and a little so rounding never wraps a cell that fits
+        natural = [max(text_width(cell, size, bold=True) for cell in cells) + room for cells in columns]
         numeric = tuple(bool(rows) and all(_numeric(cell) for cell in cells[1:] if cell) for cells in columns)
         if sum(natural) <= self.width:
             return _Columns(tuple(natural), numeric, size)
         words = [[word for cell in cells for word in cell.split()] or [""] for cells in columns]
-        widths = [max(text_width(word, size, bold=True) for word in group) + size for group in words]
+        widths = [max(text_width(word, size, bold=True) for word in group) + room for group in words]
         spare = self.width - sum(widths)
         if spare < 0:  # even single words do not fit: shrink everything alike, words break inside
             return _Columns(tuple(w * self.width / sum(widths) for w in widths), numeric, size)

@@ -5,9 +5,10 @@ ledger entries; this module only lays them out, so a file and the console page
 always say the same thing.  The CSV files are read by people in spreadsheets:
 every text cell goes through :func:`~custos.intake.spreadsheet.neutralize_formula`
 (a purpose statement or an agency code starting with ``=`` must stay text), and
-list cells join with ``" | "`` because purposes themselves contain ``;``.  The
-PDF carries the due date, both tables and a chart per agency, each chart followed
-by its figures as a table so nothing is only in a picture.
+purposes join with ``" | "`` because a purpose itself may contain ``;`` (agreement
+ids and versions, which cannot, join with ``;``).  The PDF carries the due date,
+both tables and a chart per agency, each chart followed by its figures as a table
+so nothing is only in a picture.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ JCT_COLUMNS = (
     "legal_holds_released", "first_request", "last_request",
 )  # fmt: skip
 ACTIVITY_SERIES = ("Requests", "Disclosures", "Rejections", "Holds")
-LIST_SEPARATOR = " | "
+PURPOSE_SEPARATOR = " | "
 
 Cell = str | int | dt.date | None
 
@@ -67,7 +68,7 @@ def public_report_csv(report: PublicReport) -> bytes:
 
 def _public_row(report: PublicReport, row: AgencyFigures) -> list[Cell]:
     return [report.year, row.agency, row.requests, row.records, row.disclosures, row.taxpayers,
-            LIST_SEPARATOR.join(row.purposes), LIST_SEPARATOR.join(row.agreements), report.due]  # fmt: skip
+            PURPOSE_SEPARATOR.join(row.purposes), ";".join(row.agreements), report.due]  # fmt: skip
 
 
 def jct_summary_csv(summary: JctSummary) -> bytes:
@@ -76,7 +77,7 @@ def jct_summary_csv(summary: JctSummary) -> bytes:
 
 
 def _jct_row(year: int, r: AgreementSummary) -> list[Cell]:
-    versions = LIST_SEPARATOR.join(map(str, r.versions))
+    versions = ";".join(map(str, r.versions))
     return [year, r.agency, r.agreement_id, versions, r.requests, r.records, r.confirmed, r.not_confirmed,
             r.pending_review, r.rejected, r.blocked, r.disclosures, r.taxpayers, r.holds_set,
             r.holds_released, r.first_request, r.last_request]  # fmt: skip

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from tests.unit.accounting.harness import OPERATOR, Harness, activate_variant, fresh
 
-import custos.accounting.reports as reports
+from custos.accounting import reports
 from custos.accounting.release import Approval, approve_and_release
 from custos.accounting.reports import (
+    agreement_purposes,
     annual_report,
     bundle_entries,
     jct_summary,
@@ -33,10 +34,12 @@ from custos.accounting.reports import (
     public_report_from_entries,
     report_due,
     stored_purposes,
+    year_reports,
 )
 from custos.demo_setup import DEMO_AGREEMENT
 from custos.ledger.events import Actor, ActorKind
 from custos.ledger.export import export_bundle
+from custos.policy.agreement import parse_agreement
 from custos.policy.store import CourtOrder, release_hold, set_hold
 from custos.testing import FixedClock
 
@@ -59,11 +62,11 @@ class Scenario:
     batches: dict[str, str]  # script name -> batch id
 
 
-def _wide_term(text: str) -> str:
-    """The agreement text with a term wide enough for any year the scenario runs in."""
-    text = re.sub(r"(?m)^start = .*$", "start = 2020-01-01", text, count=1)
-    text = re.sub(r"(?m)^end = .*$", "end = 2045-12-31", text, count=1)
-    return re.sub(r"(?m)^review_by = .*$", "review_by = 2045-06-30", text, count=1)
+def _wide_term(text: str, year: int) -> str:
+    """The agreement text with a term covering today and the scenario's two years."""
+    text = re.sub(r"(?m)^start = .*$", f"start = {year - 2}-01-01", text, count=1)
+    text = re.sub(r"(?m)^end = .*$", f"end = {year + 3}-12-31", text, count=1)
+    return re.sub(r"(?m)^review_by = .*$", f"review_by = {year + 3}-06-30", text, count=1)
 
 
 def _second_agency(text: str) -> str:
@@ -88,8 +91,8 @@ def build_scenario(template: Path, directory: Path) -> Scenario:
         return demo.pipeline.submit(path, envelope).batch_id
 
     text = (directory / "data" / "demo" / "agreement.toml").read_text()
-    activate_variant(demo, _wide_term(text), version=2)
-    activate_variant(demo, _second_agency(_wide_term(text)), version=1)
+    activate_variant(demo, _wide_term(text, year), version=2)
+    activate_variant(demo, _second_agency(_wide_term(text, year)), version=1)
     exact = demo.confirmable(8)
     held = [demo.rows_of("twins_similar_names", 1)[0], demo.rows_of("namesake_same_address", 1)[0]]
     batches = {}
@@ -141,7 +144,11 @@ def _of_year(entries: list[dict[str, Any]], kind: str, year: int) -> list[dict[s
 
 
 def _agency_of_batch(entries: list[dict[str, Any]]) -> dict[str, str]:
-    return {e["object"]["id"]: e["details"]["requester_code"] for e in entries if e["event_type"] == "request.received"}
+    return {
+        e["object"]["id"]: e["details"]["requester_code"]
+        for e in entries
+        if e["event_type"] == "request.received"
+    }
 
 
 def recount_public(entries: list[dict[str, Any]], year: int) -> dict[str, tuple[int, int, int, int]]:
@@ -190,7 +197,9 @@ def test_an_agency_without_disclosures_still_appears_with_its_requests(scenario:
     report = public_report(scenario.demo.ledger, scenario.year)
     cbp = next(a for a in report.agencies if a.agency == CBP)
     assert (cbp.requests, cbp.records, cbp.disclosures, cbp.taxpayers) == (1, 2, 0, 0)
-    assert CBP not in {e["details"]["recipient_agency"] for e in scenario.entries if e["event_type"] == "disclosure.made"}
+    assert CBP not in {
+        e["details"]["recipient_agency"] for e in scenario.entries if e["event_type"] == "disclosure.made"
+    }
 
 
 def test_a_disclosure_in_another_year_counts_in_that_year_only(scenario: Scenario) -> None:
@@ -207,7 +216,9 @@ def test_a_disclosure_in_another_year_counts_in_that_year_only(scenario: Scenari
 
 def test_taxpayers_are_distinct_within_an_agency_and_across_agencies(scenario: Scenario) -> None:
     report = public_report(scenario.demo.ledger, scenario.year)
-    keys = [e["details"]["taxpayer_key"] for e in _of_year(scenario.entries, "disclosure.made", scenario.year)]
+    keys = [
+        e["details"]["taxpayer_key"] for e in _of_year(scenario.entries, "disclosure.made", scenario.year)
+    ]
     assert len(keys) > len(set(keys))  # the scenario discloses one taxpayer twice
     assert report.totals.taxpayers == len(set(keys))
     assert report.totals.disclosures == len(keys)
@@ -223,7 +234,7 @@ def test_purposes_come_from_the_agreement_store_and_a_missing_one_says_so(scenar
     assert by_agency[CBP].agreements == (f"{CBP_AGREEMENT}@1",)
     text = (scenario.demo.directory / "demo" / "agreement.toml").read_text()
     statement = tomllib.loads(text)["purpose"]["statement"]
-    assert by_agency[DHS].purposes == (f"{statement} (statutes: 8 U.S.C. 1253(a)(1))",)
+    assert by_agency[DHS].purposes == (f"{statement.rstrip('.')}. Statutes: 8 U.S.C. 1253(a)(1).",)
     assert by_agency[CBP].purposes[0].startswith(CBP_PURPOSE)
     bare = public_report(scenario.demo.ledger, scenario.year)
     assert {a.agency: a.purposes for a in bare.agencies}[CBP] == (
@@ -231,12 +242,19 @@ def test_purposes_come_from_the_agreement_store_and_a_missing_one_says_so(scenar
     )
 
 
+def test_an_agreement_without_a_purpose_statement_gives_its_statutes(scenario: Scenario) -> None:
+    text = (scenario.demo.directory / "demo" / "agreement.toml").read_text()
+    spec = parse_agreement(tomllib.loads(re.sub(r"\[purpose\]\n(.+\n)*", "", text)))
+    assert spec.purpose is None
+    assert agreement_purposes([spec]) == {f"{spec.id}@{spec.version}": "Statutes: 8 U.S.C. 1253(a)(1)."}
+
+
 def test_the_report_is_due_ninety_days_after_the_close_of_the_year(scenario: Scenario) -> None:
     assert report_due(2026) == dt.date(2027, 3, 31)
     assert report_due(2027) == dt.date(2028, 3, 30)  # 2028 is a leap year
-    assert public_report(scenario.demo.ledger, scenario.year).due == dt.date(scenario.year, 12, 31) + dt.timedelta(
-        days=90
-    )
+    assert public_report(scenario.demo.ledger, scenario.year).due == dt.date(
+        scenario.year, 12, 31
+    ) + dt.timedelta(days=90)
 
 
 # --- the JCT summary --------------------------------------------------------------------------------------
@@ -254,7 +272,9 @@ def test_jct_summary_counts_responses_as_the_leaves_do(scenario: Scenario) -> No
     assert dhs.confirmed + dhs.not_confirmed + dhs.pending_review + dhs.rejected + dhs.blocked == dhs.records
 
 
-def test_a_record_held_at_the_close_of_the_year_is_pending_then_and_decided_the_next(scenario: Scenario) -> None:
+def test_a_record_held_at_the_close_of_the_year_is_pending_then_and_decided_the_next(
+    scenario: Scenario,
+) -> None:
     """Batch A's held record was reviewed in April: not confirmed.  Batch D's was held over New Year."""
     dhs, following = (
         next(r for r in jct_summary(scenario.demo.ledger, y).rows if r.agency == DHS)
@@ -265,19 +285,30 @@ def test_a_record_held_at_the_close_of_the_year_is_pending_then_and_decided_the_
     assert (following.not_confirmed, following.confirmed, following.records) == (1, 1, 1)
 
 
-
 def test_jct_summary_rows_per_agreement_with_holds_and_dates(scenario: Scenario) -> None:
     summary = jct_summary(scenario.demo.ledger, scenario.year)
     rows = {(r.agency, r.agreement_id): r for r in summary.rows}
     assert set(rows) == {(DHS, DEMO_AGREEMENT), (CBP, CBP_AGREEMENT)}
     holds = _of_year(scenario.entries, "hold.changed", scenario.year)
     actions = Counter(e["action"] for e in holds)
-    assert (summary.holds_set, summary.holds_released) == (actions["hold.set"], actions["hold.release"]) == (2, 2)
+    assert (
+        (summary.holds_set, summary.holds_released)
+        == (actions["hold.set"], actions["hold.release"])
+        == (2, 2)
+    )
     dhs, cbp = rows[DHS, DEMO_AGREEMENT], rows[CBP, CBP_AGREEMENT]
     assert (dhs.holds_set, dhs.holds_released) == (2, 2)  # its own and the global one
     assert (cbp.holds_set, cbp.holds_released) == (1, 1)  # the global one only
-    received = [e for e in _of_year(scenario.entries, "request.received", scenario.year) if e["details"]["requester_code"] == DHS]
-    assert dhs.first_request == dt.date.fromisoformat(received[0]["recorded_at"][:10]) == dt.date(scenario.year, 3, 2)
+    received = [
+        e
+        for e in _of_year(scenario.entries, "request.received", scenario.year)
+        if e["details"]["requester_code"] == DHS
+    ]
+    assert (
+        dhs.first_request
+        == dt.date.fromisoformat(received[0]["recorded_at"][:10])
+        == dt.date(scenario.year, 3, 2)
+    )
     assert dhs.last_request == dt.date(scenario.year, 12, 20)
     assert dhs.versions == (2,) and (dhs.disclosures, dhs.taxpayers) == (3, 2)
     assert (cbp.requests, cbp.records, cbp.disclosures) == (1, 2, 0)
@@ -320,6 +351,15 @@ def test_an_exported_bundle_gives_the_same_figures(scenario: Scenario) -> None:
         assert monthly_activity_from_entries(entries, year) == monthly_activity(scenario.demo.ledger, year)
 
 
+def test_one_reading_gives_the_three_reports(scenario: Scenario) -> None:
+    ledger, purposes = scenario.demo.ledger, {DEMO_AGREEMENT: "Serve process"}
+    for year in (scenario.year, scenario.year + 1):
+        both = year_reports(ledger, year, purposes)
+        assert both.public == public_report(ledger, year, purposes)
+        assert both.jct == jct_summary(ledger, year)
+        assert both.activity == monthly_activity(ledger, year)
+
+
 def test_ledger_entries_reads_every_leaf_in_order_across_pages(
     scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -340,7 +380,9 @@ def test_the_old_annual_report_is_unchanged(scenario: Scenario) -> None:
 # --- the rules, on entries written by hand ----------------------------------------------------------------
 
 
-def _entry(seq: int, kind: str, at: str, details: dict[str, Any], *, obj: str = "", action: str = "") -> dict[str, Any]:
+def _entry(
+    seq: int, kind: str, at: str, details: dict[str, Any], *, obj: str = "", action: str = ""
+) -> dict[str, Any]:
     return {"seq": seq, "event_type": kind, "recorded_at": at, "action": action,
             "object": {"type": "batch", "id": obj}, "details": details}  # fmt: skip
 
@@ -369,7 +411,11 @@ def test_a_record_counts_by_its_response_at_the_close_of_each_year() -> None:
     rows_2030 = {r.agency: r for r in jct_summary_from_entries(entries, 2030).rows}
     rows_2031 = {r.agency: r for r in jct_summary_from_entries(entries, 2031).rows}
     assert (rows_2030["AG-1"].confirmed, rows_2030["AG-1"].blocked) == (2, 0)
-    assert (rows_2031["AG-1"].confirmed, rows_2031["AG-1"].blocked, rows_2031["AG-1"].disclosures) == (0, 1, 1)
+    assert (rows_2031["AG-1"].confirmed, rows_2031["AG-1"].blocked, rows_2031["AG-1"].disclosures) == (
+        0,
+        1,
+        1,
+    )
     assert rows_2030["UNKNOWN"].rejected == 1
 
 
