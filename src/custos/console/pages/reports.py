@@ -12,16 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlalchemy import select
 
-from custos.accounting.reports import agreement_purposes, jct_summary, monthly_activity, public_report
-from custos.accounting.tables import agreement_version
+from custos.accounting.reports import stored_purposes, year_reports
 from custos.console.accounts import Session
 from custos.console.charts import bar_chart_svg
 from custos.console.report_files import jct_summary_csv, public_report_csv, report_pdf
 from custos.console.roles import MAY_READ_REPORTS
 from custos.console.web import SECURITY_HEADERS, Refused, guarded_page, render, runtime_of
-from custos.policy.store import get_agreement
 
 router = APIRouter()
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -34,29 +31,21 @@ def _year(request: Request) -> int:
     return int(text)
 
 
-def _purposes(request: Request) -> dict[str, str]:
-    """Each agreement version's general purpose, from the agreement store (see agreement_purposes)."""
-    with runtime_of(request).database.read() as connection:
-        versions = connection.execute(
-            select(agreement_version.c.agreement_id, agreement_version.c.version)
-        ).all()
-        return agreement_purposes(get_agreement(connection, v.agreement_id, v.version).spec for v in versions)
-
-
 def _figures(request: Request, year: int) -> dict[str, Any]:
-    ledger = runtime_of(request).ledger
-    activity = monthly_activity(ledger, year)
+    runtime = runtime_of(request)
+    with runtime.database.read() as connection:
+        purposes = stored_purposes(connection)
+    reports = year_reports(runtime.ledger, year, purposes)
     charts = {
         agency: Markup(bar_chart_svg(  # noqa: S704 - the chart escapes every value it prints
             f"{agency}: activity in {year}", MONTHS,
             {"Requests": [m.requests for m in months], "Disclosures": [m.disclosures for m in months],
              "Rejections": [m.rejections for m in months], "Holds": [m.holds for m in months]},
         ))
-        for agency, months in activity.items()
+        for agency, months in reports.activity.items()
     }  # fmt: skip
-    return {"year": year, "public": public_report(ledger, year, _purposes(request)),
-            "jct": jct_summary(ledger, year),
-            "activity": activity, "charts": charts, "months": MONTHS}  # fmt: skip
+    return {"year": year, "public": reports.public, "jct": reports.jct, "activity": reports.activity,
+            "charts": charts, "months": MONTHS}  # fmt: skip
 
 
 @router.get("/reports")
