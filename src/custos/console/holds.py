@@ -14,7 +14,7 @@ from custos.console.accounts import User
 from custos.console.roles import MAY_RELEASE_HOLD
 from custos.console.tables import hold_release_proposal
 from custos.errors import PolicyError
-from custos.ledger.events import AuditEvent, Authorization, EventType, ObjectRef, Outcome
+from custos.ledger.events import Actor, ActorKind, AuditEvent, Authorization, EventType, ObjectRef, Outcome
 from custos.ledger.models import format_timestamp
 from custos.ledger.service import Ledger
 from custos.policy.store import POLICY_VERSION, release_hold
@@ -64,6 +64,5 @@ def second_approval(ledger: Ledger, hold_id: int, user: User) -> None:
             raise PolicyError(f"nobody has proposed releasing hold {hold_id} yet")
         if pending.proposed_by == user.user_id:
             raise PolicyError("releasing a legal hold needs two different approvers (R6)")
-        first = User(pending.proposed_by, pending.proposed_by, frozenset())
-        release_hold(tx, hold_id, (first.actor, user.actor))
+        release_hold(tx, hold_id, (Actor(ActorKind.OPERATOR, pending.proposed_by), user.actor))
         tx.connection.execute(delete(hold_release_proposal).where(hold_release_proposal.c.hold_id == hold_id))
