@@ -14,16 +14,14 @@ import datetime as dt
 import json
 import os
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from tests.served import free_port, running
 from tests.unit.accounting.harness import Harness, activate_variant
 
 from custos.accounting.pipeline import DecisionPipeline
@@ -74,29 +72,25 @@ class Console:
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
         return page
 
+    @staticmethod
+    def approve(page: Page, batch_id: str) -> None:
+        """An approving official's documented approval of a batch's release (R35)."""
+        page.goto(f"/batches/{batch_id}")
+        page.get_by_label("Delegation reference").fill("Delegation Order 11-2")
+        page.get_by_role("button", name="Approve the release of these counts").click()
+
     def entries(self, event_type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in self.demo.entries() if event_type is None or e["event_type"] == event_type]
 
 
 @pytest.fixture
 def console(demo: Harness) -> Iterator[Console]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     clock = ShiftedClock()
     settings = Settings.load(demo.directory).model_copy(update={"api_public_url": base})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, clock=clock), host="127.0.0.1", port=port,
-                                          log_level="error"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the console did not start"
-        time.sleep(0.05)
-    yield Console(demo, base, clock)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with running(create_app(settings, clock=clock), port):
+        yield Console(demo, base, clock)
 
 
 def shot(page: Page, name: str) -> None:
@@ -168,8 +162,7 @@ def test_review_then_bulk_release_by_two_officials_then_delivery(console: Consol
     first = console.sign_in(browser, "demo-approver")
     first.goto(f"/batches/{summary.batch_id}")
     expect(first.locator("#counts")).to_contain_text("CONFIRMED")
-    first.get_by_label("Delegation reference").fill("Delegation Order 11-2")
-    first.get_by_role("button", name="Approve the release of these counts").click()
+    console.approve(first, summary.batch_id)
     expect(first.locator("#countdown")).to_have_text(re.compile(r"\d+ h \d\d min"))
     shot(first, "batch-bulk-notice")
     assert not console.entries("disclosure.made")
@@ -179,13 +172,10 @@ def test_review_then_bulk_release_by_two_officials_then_delivery(console: Consol
     first = console.sign_in(browser, "demo-approver")
     first.goto(f"/batches/{summary.batch_id}")
     expect(first.locator("#notice")).to_contain_text("may release it now")
-    first.get_by_label("Delegation reference").fill("Delegation Order 11-2")
-    first.get_by_role("button", name="Approve the release of these counts").click()
+    console.approve(first, summary.batch_id)
     expect(first.get_by_role("alert")).to_contain_text("a second official")
     second = console.sign_in(browser, "demo-approver-2")
-    second.goto(f"/batches/{summary.batch_id}")
-    second.get_by_label("Delegation reference").fill("Delegation Order 11-2")
-    second.get_by_role("button", name="Approve the release of these counts").click()
+    console.approve(second, summary.batch_id)
     expect(second.locator("#batch-status")).to_have_text("released")
     assert len(console.entries("disclosure.made")) == 4  # three exact matches and the reviewed nickname
     second.get_by_role("button", name="Send the results file").click()
@@ -257,9 +247,7 @@ def test_safeguards_gate_the_transmission(console: Console, browser: Browser) ->
     admin.get_by_role("button", name="Record the status").click()
     expect(admin.locator("#safeguards")).to_contain_text("open safeguard finding(s) without an approved plan")
     approver = console.sign_in(browser, "demo-approver")
-    approver.goto(f"/batches/{summary.batch_id}")
-    approver.get_by_label("Delegation reference").fill("Delegation Order 11-2")
-    approver.get_by_role("button", name="Approve the release of these counts").click()
+    console.approve(approver, summary.batch_id)
     approver.get_by_role("button", name="Send the results file").click()
     expect(approver.get_by_role("alert")).to_contain_text("without an approved plan")
     refused = console.entries("results.transmitted")[-1]

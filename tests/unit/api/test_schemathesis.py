@@ -12,9 +12,6 @@ never 2xx, 422 or 5xx.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from itertools import count
 from typing import Any
@@ -22,7 +19,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -30,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.served import free_port, running
 from tests.unit.accounting.harness import Harness, fresh
 
 from custos.api.app import create_app
@@ -69,25 +66,13 @@ class SignEveryRequest(requests.auth.AuthBase):
 @pytest.fixture
 def served(demo: Harness) -> Iterator[str]:
     """The API on a free loopback port; yields its base URL (which is also the URL clients sign)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     configured = Settings.load(demo.directory).model_copy(
         update={"api_public_url": base, "api_rate_per_minute": 1_000_000}
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(configured), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the API did not start"
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=30)
+    with running(create_app(configured), port):
+        yield base
 
 
 def _schema(base: str, demo: Harness) -> Any:
