@@ -5,7 +5,7 @@ ifeq ($(UV),)
 UV := $(shell python3 -m pip install --quiet uv==0.13.8 >/dev/null 2>&1; command -v uv || echo "python3 -m uv")
 endif
 
-.PHONY: demo test lint typecheck unit bench sync
+.PHONY: demo test lint typecheck unit unit-postgres postgres bench sync
 
 sync:
 	$(UV) sync --frozen
@@ -23,7 +23,15 @@ typecheck: sync
 unit: sync
 	$(UV) run --no-sync pytest
 
-test: lint typecheck unit
+# The same suite against a real PostgreSQL server (production's backend); .ci/postgres installs
+# Debian's server and starts it when none answers on 127.0.0.1:5432 (it needs root for apt).
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || .ci/postgres
+
+unit-postgres: sync postgres
+	CUSTOS_TEST_BACKEND=postgresql $(UV) run --no-sync pytest
+
+test: lint typecheck unit unit-postgres
 
 bench: sync
 	$(UV) run --no-sync python -m bench.ledger

@@ -28,7 +28,7 @@ from custos.ledger.events import Actor, ActorKind
 from custos.matching.index import build_index
 from custos.policy.agreement import REQUEST_ELEMENTS, load_agreement
 from custos.policy.store import activate_agreement, approve_agreement, load_agreement_version
-from custos.runtime import Runtime, initialize
+from custos.runtime import DatabaseTarget, Runtime, initialize
 from custos.synth import generate
 
 DEMO_AGREEMENT = "DEMO-6103I2-2026"
@@ -178,10 +178,15 @@ def write_demo_batch(requests_csv: Path, target: Path, today: dt.date) -> int:
 
 
 def create_demo_installation(
-    data_dir: Path, *, taxpayers: int = 20_000, requests: int = 400, seed: int = 7
+    data_dir: Path,
+    *,
+    taxpayers: int = 20_000,
+    requests: int = 400,
+    seed: int = 7,
+    database: DatabaseTarget | None = None,
 ) -> DemoInstallation:
     """Initialize ``data_dir`` and add the demo's keys, agreement, master index and batch."""
-    settings = initialize(data_dir)
+    settings = initialize(data_dir, database=database)
     demo = settings.data_dir / "demo"
     keys = demo / "keys"
     keys.mkdir(parents=True)

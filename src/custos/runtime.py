@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from custos.config import CONFIG_FILE, Settings
 from custos.errors import ConfigError
 from custos.ledger.confidential import ConfidentialStore
@@ -20,7 +22,47 @@ from custos.ledger.note import NoteSigner
 from custos.ledger.publish import CheckpointPublisher, IntegrityAlarm
 from custos.ledger.service import Ledger
 from custos.storage.database import Database, create_sqlite_file, sqlite_path
-from custos.storage.schema import check_schema, create_schema
+from custos.storage.postgres import grant_application_role, safe_url
+from custos.storage.schema import check_schema, create_schema, current_revision
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """Where an installation keeps its state and ledger.
+
+    ``url`` is what custos connects as.  On PostgreSQL the schema belongs to
+    another role, ``owner_url``, which runs the migrations and grants the
+    application role (the user of ``url``) only what it needs.
+    """
+
+    url: str
+    owner_url: str | None = None
+
+
+def default_database(data_dir: Path) -> DatabaseTarget:
+    """The embedded default: SQLite inside the data directory, which stays relocatable."""
+    return DatabaseTarget(f"sqlite:///{data_dir / 'custos.db'}")
+
+
+def migrate(target: DatabaseTarget, *, fresh: bool = False) -> None:
+    """Bring the schema to the newest revision and, on PostgreSQL, grant the application role.
+
+    ``fresh`` (custos init) refuses a database that already holds a schema.
+    """
+    database = Database(target.owner_url or target.url)
+    try:
+        with database.write() as connection:
+            if fresh and current_revision(connection) is not None:
+                raise ConfigError(
+                    f"{safe_url(target.url)} already holds a custos schema; custos init never "
+                    "overwrites an installation (use 'custos db upgrade' to migrate one)"
+                )
+            create_schema(connection)
+            application_role = make_url(target.url).username
+            if database.is_postgres and target.owner_url and application_role:
+                grant_application_role(connection, application_role)
+    finally:
+        database.dispose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +78,13 @@ class Runtime:
     def open(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         """Open the database (refusing unsafe modes), the signing key and the ledger."""
         database = Database(settings.resolved_database_url)
-        with database.read() as connection:
-            check_schema(connection)
+        try:
+            with database.read() as connection:
+                check_schema(connection)
+            database.check_privileges()
+        except Exception:
+            database.dispose()
+            raise
         clock = clock or SystemClock()
         ledger = Ledger(
             database,
@@ -64,31 +111,46 @@ class Runtime:
         self.database.dispose()
 
 
-def initialize(data_dir: Path, origin: str | None = None, clock: Clock | None = None) -> Settings:
-    """Create a data directory: config, WAL database with schema, signing key, first entry."""
+def initialize(
+    data_dir: Path,
+    origin: str | None = None,
+    clock: Clock | None = None,
+    database: DatabaseTarget | None = None,
+) -> Settings:
+    """Create a data directory: config, database with schema, signing key, first entry.
+
+    Without ``database`` the state lives in SQLite inside the directory; a
+    PostgreSQL target must be an empty database whose owner is ``owner_url``.
+    """
     data_dir = data_dir.resolve()
     config_path = data_dir / CONFIG_FILE
     if config_path.exists():
         raise ConfigError(f"{config_path} already exists; custos init never overwrites an installation")
     data_dir.mkdir(parents=True, exist_ok=True)
-    values = {"ledger_origin": origin} if origin else {}
+    values: dict[str, str] = {"ledger_origin": origin} if origin else {}
     settings = Settings.from_values(data_dir, dict(values), source="custos init")
+    target = database or (
+        DatabaseTarget(settings.database_url) if settings.database_url else default_database(data_dir)
+    )
+    embedded = target.url == default_database(data_dir).url
+    if not embedded:
+        values["database_url"] = target.url
+        settings = Settings.from_values(data_dir, dict(values), source="custos init")
     key_path = settings.path(settings.ledger_key_file)
     if key_path.exists():
         raise ConfigError(f"{key_path} already exists; refusing to replace a signing key")
-    database_file = sqlite_path(settings.resolved_database_url)
+    database_file = sqlite_path(target.url)
     if database_file is not None:
         create_sqlite_file(database_file)
-    database = Database(settings.resolved_database_url)
-    try:
-        with database.write() as connection:
-            create_schema(connection)
-    finally:
-        database.dispose()
+    migrate(target, fresh=True)
     NoteSigner.generate(settings.ledger_origin).save(key_path)
     lines = ["# custos configuration; CUSTOS_<NAME> environment variables override these keys.\n"]
     lines += [f'ledger_origin = "{settings.ledger_origin}"\n']
+    if "database_url" in values:
+        lines += [f"database_url = {_toml_string(target.url)}\n"]
     config_path.write_text("".join(lines), encoding="utf-8")
+    if "database_url" in values:  # it may carry the application role's password
+        config_path.chmod(0o600)
     runtime = Runtime.open(settings, clock)
     try:
         runtime.ledger.append(
@@ -103,3 +165,8 @@ def initialize(data_dir: Path, origin: str | None = None, clock: Clock | None = 
     finally:
         runtime.close()
     return settings
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string (URLs may hold quotes or backslashes only escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from tests.backend import copy_installation
 from tests.unit.accounting.harness import OPERATOR, Harness, fresh, valid_rows
 from typer.testing import CliRunner
 
@@ -167,7 +167,7 @@ def test_f04_cli_and_library_take_the_same_single_pipeline(
     library_codes = demo.codes(library.batch_id)
 
     cli_dir = tmp_path / "cli-installation"
-    shutil.copytree(demo_template, cli_dir)
+    copy_installation(demo_template, cli_dir)
     result = CliRunner().invoke(
         app, ["--dir", str(cli_dir), "batch", "submit", str(path), "--envelope", str(envelope_path)]
     )

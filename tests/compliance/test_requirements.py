@@ -740,7 +740,8 @@ class TestR25Screen:
 
     @staticmethod
     def screen(demo: Harness, tin: str) -> None:
-        key = screen_key(demo.settings.path(demo.settings.screen_key_file))
+        with demo.runtime.database.read() as connection:
+            key = screen_key(demo.settings.path(demo.settings.screen_key_file), connection)
         with demo.ledger.transaction() as tx:
             add_to_screen(tx, key, tin, "confidential_informant", OPERATOR)
 
@@ -761,6 +762,16 @@ class TestR25Screen:
         disclosed = [e["object"]["id"] for e in demo.entries() if e["event_type"] == "disclosure.made"]
         assert decision["details"]["case"] not in disclosed
         assert tin not in json.dumps(demo.entries())  # the screen is kept by keyed hash, never the TIN
+
+    def test_r25_a_missing_screen_key_fails_closed(self, demo: Harness) -> None:
+        """With taxpayers listed, a lost key file stops the batch instead of minting a key that matches nobody."""
+        tin = demo.truth[demo.confirmable(1)[0]["record_id"]]["true_tin"]
+        self.screen(demo, tin)
+        demo.settings.path(demo.settings.screen_key_file).unlink()
+        with pytest.raises(PolicyError, match=r"screen lists 1 taxpayers but its key .* is missing"):
+            demo.submit(valid_rows(demo, 1, "R25K"))
+        assert not demo.settings.path(demo.settings.screen_key_file).exists()
+        assert not [e for e in demo.entries() if e["event_type"] == "disclosure.made"]
 
     def test_r25_taxpayer_screened_before_release_is_not_disclosed(self, demo: Harness) -> None:
         """A taxpayer put on the screen while the batch awaits approval is not disclosed at release."""

@@ -5,7 +5,8 @@ an installation, lets it acknowledge a random number of committed appends,
 waits a random 0-50 ms and kills it with SIGKILL.  Then, with fresh
 connections, the parent checks criteria (a)-(g) of section 3.6:
 
-(a) ``PRAGMA integrity_check`` is ``ok``;
+(a) ``PRAGMA integrity_check`` is ``ok`` (on PostgreSQL: the server has come
+    back from crash recovery and answers);
 (b) every acknowledged seq is present with the acknowledged leaf hash (and
     every entry seen in an earlier iteration is unchanged);
 (c) at most one committed entry beyond the last acknowledgement;
@@ -22,7 +23,13 @@ real a process as any for SIGKILL); every EXEC_EVERY-th iteration starts a
 fresh interpreter instead (``CUSTOS_CRASH_EXEC_EVERY=1`` makes every writer
 one, at about 0.8 s more per iteration).  One installation serves
 CHAIN_LENGTH iterations, so the log grows across kills.  ``CUSTOS_CRASH_SEED``
-and ``CUSTOS_CRASH_ITERATIONS`` override the seed and the iteration count (200).
+and ``CUSTOS_CRASH_ITERATIONS`` override the seed and the iteration count (200,
+60 on PostgreSQL).
+
+On PostgreSQL (``CUSTOS_TEST_BACKEND=postgresql``) half of the iterations
+also SIGKILL the writer's server backends before the writer itself: the
+postmaster then resets every backend and replays its WAL, which is a real crash
+recovery of the server, and the same criteria must hold afterwards.
 """
 
 from __future__ import annotations
@@ -42,8 +49,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests import backend
 
 from custos.config import Settings
 from custos.ledger.events import Actor, ActorKind, AuditEvent, EventType, Outcome
@@ -63,7 +72,7 @@ from custos.runtime import Runtime, initialize
 
 WRITER = Path(__file__).resolve().with_name("crash_writer.py")
 ORIGIN = "crash.custos.localhost/ledger/v1"
-DEFAULT_ITERATIONS = 200
+DEFAULT_ITERATIONS = 60 if backend.POSTGRES else 200  # a server crash recovery takes about 2 s
 CHAIN_LENGTH = 50
 HEAVY_EVERY = 20
 EXEC_EVERY = 10
@@ -72,6 +81,7 @@ MAX_DELAY_SECONDS = 0.050
 CHECKPOINT_EVERY_CHOICES = (1, 2, 3, 5)
 ITERATION_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.001
+SERVER_KILL_SHARE = 0.5
 
 
 def child_env(every: int | None = None) -> dict[str, str]:
@@ -261,43 +271,86 @@ class Snapshot:
     checkpoints: dict[int, tuple[bytes, str]]
 
 
-def read_snapshot(database: Path) -> Snapshot:
-    """Read the ledger tables through a plain sqlite3 connection of our own."""
-    connection = sqlite3.connect(database)
+LEDGER_QUERIES = (
+    "SELECT seq, leaf, leaf_hash FROM ledger_entry ORDER BY seq",
+    "SELECT level, idx, hash FROM ledger_node",
+    "SELECT tree_size, root_hash, last_leaf_hash FROM ledger_head WHERE id = 1",
+    "SELECT tree_size, root_hash, note FROM ledger_checkpoint",
+)
+
+
+def read_snapshot(chain: Chain) -> Snapshot:
+    """Read the ledger tables through a connection of our own, in one snapshot."""
+    if chain.database_name is not None:
+        return _read_postgres(chain.database_name)
+    connection = sqlite3.connect(chain.database)
     try:
         integrity = [row[0] for row in connection.execute("PRAGMA integrity_check")]
         journal_mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
         connection.execute("BEGIN")
-        entries = connection.execute("SELECT seq, leaf, leaf_hash FROM ledger_entry ORDER BY seq").fetchall()
-        nodes = {
-            (lv, ix): bytes(h) for lv, ix, h in connection.execute("SELECT level, idx, hash FROM ledger_node")
-        }
-        head_row = connection.execute(
-            "SELECT tree_size, root_hash, last_leaf_hash FROM ledger_head WHERE id = 1"
-        ).fetchone()
-        checkpoints = {
-            size: (bytes(root), note)
-            for size, root, note in connection.execute(
-                "SELECT tree_size, root_hash, note FROM ledger_checkpoint"
-            )
-        }
+        rows = [connection.execute(query).fetchall() for query in LEDGER_QUERIES]
         connection.execute("COMMIT")
     finally:
         connection.close()
+    return _snapshot(integrity, journal_mode, rows)
+
+
+def _read_postgres(name: str) -> Snapshot:
+    """The same on PostgreSQL, as the owner, once the server accepts connections again."""
+    import psycopg
+
+    deadline = time.monotonic() + ITERATION_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection = psycopg.connect(
+                backend.url(backend.OWNER, name).replace("+psycopg", ""), autocommit=True
+            )
+            break
+        except psycopg.OperationalError:  # still in crash recovery
+            assert time.monotonic() < deadline, "(a) the server did not come back from crash recovery"
+            time.sleep(0.2)
+    try:
+        with connection.transaction():
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            rows = [connection.execute(query).fetchall() for query in LEDGER_QUERIES]  # type: ignore[arg-type]
+            durable = [connection.execute(f"SHOW {s}").fetchone() for s in ("fsync", "synchronous_commit")]  # type: ignore[arg-type]
+    finally:
+        connection.close()
+    mode = "wal" if all(row is not None and row[0] == "on" for row in durable) else f"not durable: {durable}"
+    return _snapshot(["ok"], mode, rows)
+
+
+def _snapshot(integrity: list[str], journal_mode: str, rows: list[list[Any]]) -> Snapshot:
+    entries, node_rows, head_rows, checkpoint_rows = rows
     head = None
-    if head_row is not None:
-        last = bytes(head_row[2]) if head_row[2] is not None else None
-        head = (head_row[0], bytes(head_row[1]), last)
+    if head_rows:
+        size, root, last = head_rows[0]
+        head = (size, bytes(root), bytes(last) if last is not None else None)
     return Snapshot(
         integrity,
         journal_mode,
         [row[0] for row in entries],
         [bytes(row[1]) for row in entries],
         [bytes(row[2]) for row in entries],
-        nodes,
+        {(lv, ix): bytes(h) for lv, ix, h in node_rows},
         head,
-        checkpoints,
+        {size: (bytes(root), note) for size, root, note in checkpoint_rows},
     )
+
+
+def kill_backends(name: str) -> int:
+    """SIGKILL every server process serving database ``name`` (the postmaster then resets them all)."""
+    with backend.admin().connect() as connection:
+        pids = list(
+            connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %(name)s AND pid <> pg_backend_pid()",
+                {"name": name},
+            ).scalars()
+        )
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(pids)
 
 
 def expected_nodes(hashes: list[bytes]) -> dict[tuple[int, int], bytes]:
@@ -348,6 +401,11 @@ class Chain:
         return self.directory / "custos.db"
 
     @property
+    def database_name(self) -> str | None:
+        """The PostgreSQL database, or None on SQLite."""
+        return backend.database_name(self.directory)
+
+    @property
     def published(self) -> Path:
         """The publication directory."""
         return self.directory / "published-checkpoints"
@@ -383,9 +441,20 @@ class Run:
 
 
 def run_and_kill(
-    chain: Chain, work: Path, zygote: Zygote, rng: random.Random, *, fork: bool, every: int
+    chain: Chain,
+    work: Path,
+    zygote: Zygote,
+    rng: random.Random,
+    *,
+    fork: bool,
+    every: int,
+    server_too: bool = False,
 ) -> tuple[Run, int, float]:
-    """Start a writer, kill it after a random ACK count plus 0-50 ms, and collect its ACKs."""
+    """Start a writer, kill it after a random ACK count plus 0-50 ms, and collect its ACKs.
+
+    With ``server_too`` the writer's PostgreSQL backends are SIGKILLed first; the
+    writer may then die of the lost connection before its own SIGKILL arrives.
+    """
     target = rng.randint(0, MAX_TARGET_ACKS)
     delay = rng.uniform(0.0, MAX_DELAY_SECONDS)
     ack_path, err_path = work / "writer.stdout", work / "writer.stderr"
@@ -429,11 +498,14 @@ def run_and_kill(
             assert status is None, f"writer ended by itself ({status}) before the kill:\n{stderr()}"
             assert time.monotonic() < deadline, f"writer made no progress in time:\n{stderr()}"
         time.sleep(delay)
+        if server_too:
+            assert chain.database_name is not None
+            kill_backends(chain.database_name)
         writer.kill()
         status = writer.wait()
-        assert status == f"killed-by-signal {int(signal.SIGKILL)}", (
-            f"writer ended with {status}, not by our SIGKILL:\n{stderr()}"
-        )
+        assert status == f"killed-by-signal {int(signal.SIGKILL)}" or (
+            server_too and "exit-code" in status
+        ), f"writer ended with {status}, not by our SIGKILL:\n{stderr()}"
         consume()
         torn = bool(reader.pending)
     finally:
@@ -444,7 +516,7 @@ def run_and_kill(
 
 def check_after_crash(chain: Chain, run: Run, stats: Counter[str]) -> Snapshot:
     """Criteria (a)-(f) on a fresh connection and the published files."""
-    snap = read_snapshot(chain.database)
+    snap = read_snapshot(chain)
     # (a) the database file is sound and still in WAL mode.
     assert snap.integrity == ["ok"], f"(a) integrity_check: {snap.integrity}"
     assert snap.journal_mode == "wal", f"(a) journal_mode is {snap.journal_mode}"
@@ -640,11 +712,15 @@ def test_kill_minus_nine_keeps_the_ledger_consistent(tmp_path: Path, monkeypatch
                 assert chain is not None
                 fork = iteration % exec_every != exec_every - 1
                 every = rng.choice(CHECKPOINT_EVERY_CHOICES)
+                server_too = backend.POSTGRES and rng.random() < SERVER_KILL_SHARE
                 before = len(chain.history)
                 t0 = time.monotonic()
-                run, target, delay = run_and_kill(chain, tmp_path, zygote, rng, fork=fork, every=every)
+                run, target, delay = run_and_kill(
+                    chain, tmp_path, zygote, rng, fork=fork, every=every, server_too=server_too
+                )
                 t1 = time.monotonic()
-                context += f" target_acks={target} delay_ms={delay * 1000:.1f} k={every}"
+                stats["server_killed"] += server_too
+                context += f" target_acks={target} delay_ms={delay * 1000:.1f} k={every} server={server_too}"
                 check_after_crash(chain, run, stats)
                 heavy = (iteration + 1) % HEAVY_EVERY == 0 or (iteration + 1) % CHAIN_LENGTH == 0
                 heavy = heavy or iteration == iterations - 1
@@ -658,7 +734,7 @@ def test_kill_minus_nine_keeps_the_ledger_consistent(tmp_path: Path, monkeypatch
             print(
                 f"iteration {iteration}: {'fork' if fork else 'exec'} k={every} target={target} "
                 f"delay={delay * 1000:.1f}ms acks={len(run.acks)} log {before}->{len(chain.history)} "
-                f"latest={chain.latest_size}{' heavy' if heavy else ''} "
+                f"latest={chain.latest_size}{' heavy' if heavy else ''}{' server-killed' if server_too else ''} "
                 f"writer={t1 - t0:.2f}s checks={t2 - t1:.2f}s"
             )
     finally:

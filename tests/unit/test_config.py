@@ -52,6 +52,7 @@ class TestSettings:
 
 
 class TestInit:
+    @pytest.mark.sqlite_only
     def test_creates_everything_with_a_private_key(self, tmp_path: Path) -> None:
         """init writes config, a WAL database, a 0600 key outside the database, and a first entry."""
         settings = initialize(tmp_path / "d")

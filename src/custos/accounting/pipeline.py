@@ -501,7 +501,8 @@ class DecisionPipeline:
                 if page:
                     yield [r.fields for r in page]
 
-        key = screen_key(self._screen_key_path)
+        with self.runtime.database.read() as connection:
+            key = screen_key(self._screen_key_path, connection)
         position = 0
         small = self.shared_index is not None and len(standing) <= SMALL_BATCH
         held: list[tuple[list[tuple[tuple[int, str], Decision]], dict[int, str]]] = []

@@ -171,7 +171,8 @@ def decide_review(
             f"taxpayer {confirm_taxpayer} cannot be confirmed for {number}: only someone whose address of "
             "record is the supplied delivery point and who may be the named person can be (R27)"
         )
-    key = screen_key(runtime.settings.path(runtime.settings.screen_key_file))
+    with runtime.database.read() as connection:
+        key = screen_key(runtime.settings.path(runtime.settings.screen_key_file), connection)
     tin = (
         engine.index.tins([confirm_taxpayer]).get(confirm_taxpayer) if confirm_taxpayer is not None else None
     )

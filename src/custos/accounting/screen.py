@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from custos.accounting.tables import screen_flag
 from custos.errors import PolicyError
@@ -27,9 +27,19 @@ SCREEN_KINDS = ("confidential_informant", "tax_investigation")
 KEY_BYTES = 32
 
 
-def screen_key(path: Path) -> bytes:
-    """The installation's screen key, created (mode 0600) on first use."""
+def screen_key(path: Path, connection: Connection) -> bytes:
+    """The installation's screen key, created (mode 0600) on first use.
+
+    Only while the list is empty: a new key would match none of the listed
+    commitments, so a missing key with a non-empty list fails closed.
+    """
     if not path.exists():
+        listed = connection.execute(select(func.count()).select_from(screen_flag)).scalar_one()
+        if listed:
+            raise PolicyError(
+                f"the (i)(6) screen lists {listed} taxpayers but its key {path} is missing; restore the "
+                "key from backup (every host needs the same file). custos decides nothing without it (R25)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:

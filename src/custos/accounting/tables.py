@@ -224,8 +224,12 @@ def case_number(case_id: int) -> str:
     return f"C{case_id:010d}"
 
 
+MAX_CASE_ID = 2**31 - 1
+"""case_id is a 32-bit integer on every backend (about 1,650 batches of 1.3 million records)."""
+
+
 def case_id_of(number: str) -> int | None:
-    """The row id of a case number, or None when it is not one."""
-    if len(number) == 11 and number[0] == "C" and number[1:].isdigit():
+    """The row id of a case number, or None when it is not one (or beyond any stored case)."""
+    if len(number) == 11 and number[0] == "C" and number[1:].isdigit() and int(number[1:]) <= MAX_CASE_ID:
         return int(number[1:])
     return None

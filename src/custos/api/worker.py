@@ -83,8 +83,19 @@ class BatchWorker:
         except Exception:  # the thread must survive; the batch stays claimed and resumes at restart
             logger.exception("batch processing crashed", extra={"batch_id": batch_id})
             return
-        if source is not None and source.parent == self.spool_dir:
+        # The spooled file goes only once the batch is settled: after a database outage or an
+        # integrity alarm it is still 'validating' and resumes from this file at the next start.
+        if source is not None and source.parent == self.spool_dir and self._settled(batch_id):
             source.unlink(missing_ok=True)
+
+    def _settled(self, batch_id: str) -> bool:
+        try:
+            with self.pipeline.runtime.database.read() as connection:
+                query = select(batch.c.status).where(batch.c.batch_id == batch_id)
+                status = connection.execute(query).scalar()
+        except Error:
+            return False
+        return status is not None and status != "validating"
 
     def _purge_nonces(self) -> None:
         """Drop replay-table rows older than any signature that could still verify."""

@@ -15,11 +15,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from custos.cli import agreement, batch, demo, hold, ledger, match, review, serve, synth, user
+from custos.cli import agreement, batch, db, demo, hold, ledger, match, review, serve, synth, user
 from custos.cli.common import State
 from custos.demo_setup import DEMO_AGREEMENT, HEAD, create_demo_installation
 from custos.errors import Error
-from custos.runtime import initialize
+from custos.runtime import DatabaseTarget, initialize
+from custos.storage.postgres import safe_url
 
 app = typer.Typer(
     name="custos",
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(db.app, name="db")
 app.add_typer(agreement.app, name="agreement")
 app.add_typer(batch.app, name="batch")
 app.add_typer(batch.case_app, name="case")
@@ -52,19 +54,28 @@ def _root(ctx: typer.Context, data_dir: DirOption = None) -> None:
 
 
 @app.command("init")
-def init_command(
+def init_command(  # noqa: PLR0917 (typer passes options positionally)
     ctx: typer.Context,
     data_dir: DirOption = None,
     origin: Annotated[str | None, typer.Option(help="Ledger origin and key name.")] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="Also add demo signers, agreement, master and batch.")
     ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL URL custos connects as (the application role); default SQLite."),
+    ] = None,
+    owner_url: Annotated[
+        str | None,
+        typer.Option(envvar="CUSTOS_DB_OWNER_URL", help="URL of the schema owner that runs the migrations."),
+    ] = None,
 ) -> None:
     """Create a data directory: configuration, database, ledger signing key."""
     state: State = ctx.obj
     out = Console()
+    target = DatabaseTarget(database_url, owner_url) if database_url else None
     if demo:
-        installation = create_demo_installation(state.resolve(data_dir))
+        installation = create_demo_installation(state.resolve(data_dir), database=target)
         settings = installation.settings
         out.print(f"Initialized a demo installation in [bold]{settings.data_dir}[/bold]")
         out.print(f"  agreement {DEMO_AGREEMENT} v1, active: {installation.agreement}")
@@ -79,10 +90,11 @@ def init_command(
         out.print(f"  custos --dir {settings.data_dir} batch submit {installation.batch} "
                   f"--envelope {installation.batch}.envelope.json")  # fmt: skip
         return
-    settings = initialize(state.resolve(data_dir), origin)
+    settings = initialize(state.resolve(data_dir), origin, database=target)
     out.print(f"Initialized custos in [bold]{settings.data_dir}[/bold]")
     out.print(f"  configuration   {settings.data_dir / 'custos.toml'}")
-    out.print(f"  database        {settings.resolved_database_url} (WAL, synchronous=FULL)")
+    guarantees = "WAL, synchronous=FULL" if target is None else "fsync, full_page_writes, synchronous_commit"
+    out.print(f"  database        {safe_url(settings.resolved_database_url)} ({guarantees})")
     out.print(f"  signing key     {settings.path(settings.ledger_key_file)} (mode 0600; back it up offline)")
     out.print(f"  checkpoints     {settings.path(settings.checkpoint_publish_dir)}")
     out.print(f"  ledger origin   {settings.ledger_origin}")

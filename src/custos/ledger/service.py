@@ -140,7 +140,8 @@ class LedgerTransaction:
                 "leaf": leaf,
                 "leaf_hash": hashed,
                 "event_type": str(event.event_type),
-                "actor_id": event.actor.id,
+                # A search aid, not the record (the leaf is): PostgreSQL text cannot hold NUL.
+                "actor_id": event.actor.id.replace("\x00", "\ufffd"),
                 "recorded_at": recorded_at,
             }
         )

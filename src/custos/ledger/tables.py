@@ -1,8 +1,10 @@
-"""Ledger tables (ledger-and-security.md section 5.2) and their append-only triggers.
+"""Ledger tables (ledger-and-security.md section 5.2).
 
 ``ledger_entry``, ``ledger_node`` and ``ledger_checkpoint`` only ever grow:
-triggers abort any UPDATE or DELETE, and an INSERT into ``ledger_entry`` must
-take the next seq.  ``ledger_head`` is a cache that the append protocol
+triggers that the migrations create abort any UPDATE, DELETE or TRUNCATE, and
+an INSERT into ``ledger_entry`` must take the next seq (on PostgreSQL the
+application role moreover holds only SELECT and INSERT on them; see
+:mod:`custos.storage.postgres`).  ``ledger_head`` is a cache that the append protocol
 updates and locks; nothing trusts it without checking it against the nodes.
 Triggers are defence in depth only: the verifier is the control, because
 whoever owns the database file can drop a trigger.
@@ -21,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from custos.storage.schema import metadata, register_ddl
+from custos.storage.schema import metadata
 
 ledger_entry = Table(
     "ledger_entry",
@@ -64,25 +66,3 @@ ledger_head = Table(
     Column("last_recorded_at", String(24), nullable=False),
     CheckConstraint("id = 1", name="ledger_head_single_row"),
 )
-
-APPEND_ONLY_TABLES = ("ledger_entry", "ledger_node", "ledger_checkpoint")
-
-
-@register_ddl
-def append_only_triggers(dialect: str) -> list[str]:
-    """Triggers that make the ledger tables append-only on this dialect."""
-    if dialect != "sqlite":
-        raise NotImplementedError(f"append-only triggers for {dialect} are not written yet")
-    statements = []
-    for table in APPEND_ONLY_TABLES:
-        for action in ("UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-            )
-    statements.append(
-        "CREATE TRIGGER ledger_entry_next_seq BEFORE INSERT ON ledger_entry "
-        "WHEN NEW.seq != (SELECT COALESCE(MAX(seq), -1) + 1 FROM ledger_entry) "
-        "BEGIN SELECT RAISE(ABORT, 'ledger_entry: seq must be the next in sequence'); END"
-    )
-    return statements

@@ -1,6 +1,6 @@
 """Storage: the database engine, transactions and the schema all domains share."""
 
 from custos.storage.database import Database
-from custos.storage.schema import SCHEMA_VERSION, create_schema, metadata
+from custos.storage.schema import create_schema, metadata
 
-__all__ = ["SCHEMA_VERSION", "Database", "create_schema", "metadata"]
+__all__ = ["Database", "create_schema", "metadata"]

@@ -8,7 +8,10 @@ mode rather than run with weaker guarantees.
 
 Every write transaction on SQLite opens with ``BEGIN IMMEDIATE``: it takes the
 write lock up front, so two writers queue instead of both reading the ledger
-head and failing at commit.  Driver errors are wrapped in
+head and failing at commit.  On PostgreSQL (production, several worker
+processes) the same discipline is one advisory lock taken first in every write
+transaction, and reads run in a read-only REPEATABLE READ snapshot; see
+:mod:`custos.storage.postgres`.  Driver errors are wrapped in
 :class:`~custos.errors.StorageError` here and nowhere else.
 """
 
@@ -25,6 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from custos.errors import StorageConfigError, StorageError
+from custos.storage import postgres
 
 _READ_ONLY = "custos_read_only"
 BUSY_TIMEOUT_MS = 30_000
@@ -72,6 +76,13 @@ def _guard_sqlite(dbapi_connection: sqlite3.Connection, path: str) -> None:
         )
 
 
+def _engine_options(url: str) -> dict[str, Any]:
+    """Pool settings: PostgreSQL connections are checked before use (a restarted server)."""
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    return {}
+
+
 class Database:
     """An engine plus the transaction discipline custos relies on."""
 
@@ -82,8 +93,9 @@ class Database:
             raise StorageConfigError(
                 f"database {path} does not exist; create a data directory with 'custos init'"
             )
-        self.engine: Engine = create_engine(url, echo=echo)
+        self.engine: Engine = create_engine(url, echo=echo, **_engine_options(url))
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_postgres = self.engine.dialect.name == "postgresql"
         # SQLite has one writer; threads of this process queue here instead of sleeping and polling in
         # SQLite's busy handler, which leaves the lock idle and serves waiters in no particular order.
         self._writer = threading.RLock() if self.is_sqlite else None
@@ -93,9 +105,20 @@ class Database:
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+                if self.is_postgres:
+                    postgres.check_durability(connection, url)
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            raise StorageError(f"cannot open database {url}: {exc}") from exc
+            raise StorageError(f"cannot open database {postgres.safe_url(url)}: {exc}") from exc
+        except StorageConfigError:
+            self.engine.dispose()
+            raise
+
+    def check_privileges(self) -> None:
+        """On PostgreSQL, refuse a role that could rewrite the ledger (start-up calls this)."""
+        if self.is_postgres:
+            with self.read() as connection:
+                postgres.check_application_role(connection, self.url)
 
     def _on_connect(self, dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         _guard_sqlite(dbapi_connection, str(sqlite_path(self.url)))
@@ -110,6 +133,8 @@ class Database:
         """A write transaction: commits on success, rolls back on any exception."""
         try:
             with self._queue(), self.engine.connect() as connection, connection.begin():
+                if self.is_postgres:
+                    postgres.take_writer_lock(connection)
                 yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database write failed and was rolled back: {exc}") from exc
@@ -125,11 +150,11 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction over one consistent snapshot; never takes the write lock."""
+        options: dict[str, Any] = {_READ_ONLY: True}
+        if self.is_postgres:
+            options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         try:
-            with (
-                self.engine.connect().execution_options(**{_READ_ONLY: True}) as connection,
-                connection.begin(),
-            ):
+            with self.engine.connect().execution_options(**options) as connection, connection.begin():
                 yield connection
         except SQLAlchemyError as exc:
             raise StorageError(f"database read failed: {exc}") from exc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import tomllib
 from collections.abc import Iterable, Mapping
 from itertools import cycle
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from tests.backend import copy_installation
 
 from custos.accounting.pipeline import BatchSummary, DecisionPipeline
 from custos.accounting.review import decide_review, review_queue
@@ -42,7 +42,7 @@ class Harness:
     """One copy of the demo installation."""
 
     def __init__(self, template: Path, directory: Path) -> None:
-        shutil.copytree(template, directory)
+        copy_installation(template, directory)
         self.directory = directory
         self.settings = Settings.load(directory)
         self.runtime = Runtime.open(self.settings)

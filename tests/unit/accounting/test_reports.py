@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests import backend
 from tests.unit.accounting.harness import OPERATOR, Harness, activate_variant, fresh
 
 from custos.accounting import reports
@@ -131,7 +132,8 @@ def build_scenario(template: Path, directory: Path) -> Scenario:
 
 @pytest.fixture(scope="module")
 def scenario(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    built = build_scenario(demo_template, tmp_path_factory.mktemp("reports"))
+    with backend.keeping():
+        built = build_scenario(demo_template, tmp_path_factory.mktemp("reports"))
     yield built
     built.demo.close()
 

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.unit.accounting.harness import OPERATOR, Harness, valid_rows
 from tests.unit.api.client import SignedClient
@@ -15,6 +16,7 @@ from custos.accounting.release import Approval, approve_and_release
 from custos.api.app import create_app
 from custos.config import Settings
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT
+from custos.errors import StorageError
 from custos.ledger.events import Actor, ActorKind
 from custos.policy.store import CourtOrder, set_hold
 
@@ -128,3 +130,24 @@ def test_a_client_certificate_header_counts_only_from_a_trusted_proxy(demo: Harn
             response = api.get("/v1/cases/C0000000009", extra={"X-Client-Cert-SHA256": fingerprint})
             assert response.status_code == 404
         assert demo.entries()[-1]["channel"]["client_cert_sha256"] == expected
+
+
+def test_a_database_outage_mid_batch_keeps_the_spooled_file(
+    api: SignedClient, demo: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing accepted is lost: a batch whose processing hit a storage error resumes from its file."""
+    from custos.accounting.pipeline import DecisionPipeline
+
+    def outage(self: DecisionPipeline, batch_id: str) -> None:
+        raise StorageError("database write failed and was rolled back: server closed the connection")
+
+    monkeypatch.setattr(DecisionPipeline, "process", outage)
+    path = demo.write(valid_rows(demo, 2, "OUT"))
+    accepted = api.submit(path, demo.sign(path))
+    assert accepted.status_code == 202, accepted.text
+    batch_id = str(accepted.json()["batch_id"])
+    spool = demo.settings.path(demo.settings.api_spool_dir)
+    worker = api.client.app.state.ctx.worker  # type: ignore[attr-defined]
+    assert worker.wait_idle(30)
+    assert api.get(f"/v1/batches/{batch_id}").json()["status"] == "validating"
+    assert [p for p in spool.iterdir() if p.is_file()], "the accepted batch's file was deleted"

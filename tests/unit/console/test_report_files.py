@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from tests import backend
 from tests.unit.accounting.test_reports import CBP, CBP_PURPOSE, DHS, Scenario, build_scenario
 
 from custos.accounting.reports import (
@@ -47,7 +48,8 @@ class Reports:
 @pytest.fixture(scope="module")
 def reports(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     """The reports of a real ledger after a scripted year (see tests/unit/accounting/test_reports.py)."""
-    scenario: Scenario = build_scenario(demo_template, tmp_path_factory.mktemp("report-files"))
+    with backend.keeping():
+        scenario: Scenario = build_scenario(demo_template, tmp_path_factory.mktemp("report-files"))
     ledger, year = scenario.demo.ledger, scenario.year
     with scenario.demo.runtime.database.read() as connection:
         purposes = stored_purposes(connection)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.backend import OwnerHands
 
 from custos.ledger import verifier
 from custos.ledger.events import Actor, ActorKind, AuditEvent, EventType, Outcome
@@ -205,9 +205,8 @@ class TestBundleTamper:
 def tamper_database(runtime: Runtime, statements: list[tuple[str, tuple[object, ...]]]) -> None:
     """Change the database file directly, as its owner could, triggers dropped."""
     runtime.database.dispose()
-    connection = sqlite3.connect(runtime.settings.data_dir / "custos.db", isolation_level=None)
-    for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        connection.execute(f"DROP TRIGGER {name}")
+    connection = OwnerHands(runtime.settings.data_dir)
+    connection.disable_triggers()
     for sql, parameters in statements:
         connection.execute(sql, parameters)
     connection.close()
@@ -223,14 +222,16 @@ DATABASE_TAMPERS: dict[str, Callable[[Runtime, int], list[tuple[str, tuple[objec
     ],
     "delete": lambda rt, k: [
         ("DELETE FROM ledger_entry WHERE seq = ?", (k,)),
-        ("UPDATE ledger_entry SET seq = seq - 1 WHERE seq > ?", (k,)),
+        # In two steps: PostgreSQL checks the key row by row, in no particular order.
+        ("UPDATE ledger_entry SET seq = seq + 1000 WHERE seq > ?", (k,)),
+        ("UPDATE ledger_entry SET seq = seq - 1001 WHERE seq >= ?", (k + 1000,)),
     ],
     "insert": lambda rt, k: [
         ("UPDATE ledger_entry SET seq = seq + 1000 WHERE seq >= ?", (k,)),
         ("UPDATE ledger_entry SET seq = seq - 999 WHERE seq >= ?", (k + 1000,)),
         (
-            "INSERT INTO ledger_entry VALUES (?, ?, zeroblob(32), 'x', 'x', 'x')",
-            (k, forged(leaf_at(rt, k - 1), k)),
+            "INSERT INTO ledger_entry VALUES (?, ?, ?, 'x', 'x', 'x')",
+            (k, forged(leaf_at(rt, k - 1), k), bytes(32)),
         ),
     ],
     "reorder": lambda rt, k: [

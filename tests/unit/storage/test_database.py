@@ -13,6 +13,7 @@ from custos.runtime import Runtime
 from custos.storage.database import Database
 
 
+@pytest.mark.sqlite_only
 class TestDurabilityGuard:
     def test_initialized_database_is_wal_and_full(self, runtime: Runtime) -> None:
         """Every connection custos opens runs in WAL mode with synchronous=FULL."""
