@@ -79,13 +79,16 @@ class Runtime:
         """Open the database (refusing unsafe modes), the signing key and the ledger."""
         database = Database(settings.resolved_database_url)
         try:
-            with database.read() as connection:
-                check_schema(connection)
-            database.check_privileges()
-        except Exception:
-            database.dispose()
+            return cls._open_on(settings, database, clock or SystemClock())
+        except BaseException:
+            database.dispose()  # a refused start-up leaves no connection behind
             raise
-        clock = clock or SystemClock()
+
+    @classmethod
+    def _open_on(cls, settings: Settings, database: Database, clock: Clock) -> Runtime:
+        with database.read() as connection:
+            check_schema(connection)
+        database.check_privileges()
         ledger = Ledger(
             database,
             NoteSigner.load(settings.path(settings.ledger_key_file)),

@@ -77,10 +77,15 @@ def _guard_sqlite(dbapi_connection: sqlite3.Connection, path: str) -> None:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
-    """Pool settings: PostgreSQL connections are checked before use (a restarted server)."""
+    """Engine settings: errors never quote bound values, which may be confidential.
+
+    On PostgreSQL pooled connections are also checked before use, so a restarted
+    server costs a reconnect rather than a failed request.
+    """
+    options: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("postgresql"):
-        return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
-    return {}
+        options |= {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    return options
 
 
 class Database:

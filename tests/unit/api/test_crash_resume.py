@@ -13,18 +13,14 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import func, select
+from tests.served import custos_serve, free_port
 from tests.unit.accounting.harness import Harness, valid_rows
 
 from custos.accounting.tables import batch, case_record
@@ -33,36 +29,6 @@ from custos.demo_setup import DEMO_AGREEMENT, HEAD
 from custos.intake.envelope import load_private_key
 
 RECORDS = 6_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _server(directory: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "custos", "--dir", str(directory), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the server exited during start-up"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 def _upload(demo: Harness, port: int, path: Path) -> str:
@@ -93,7 +59,7 @@ def _progress(demo: Harness, batch_id: str) -> tuple[str, int, int]:
 
 def _kill_mid_batch(demo: Harness, port: int) -> str:
     path = demo.write(valid_rows(demo, RECORDS, "KILL"))
-    with _server(demo.directory, port) as server:
+    with custos_serve(demo.directory, port) as server:
         batch_id = _upload(demo, port, path)
         deadline = time.monotonic() + 120
         while True:
@@ -121,9 +87,9 @@ def _wait_until_done(demo: Harness, batch_id: str) -> str:
 
 @pytest.mark.slow
 def test_a_killed_batch_resumes_with_every_record_answered_once(demo: Harness) -> None:
-    port = _free_port()
+    port = free_port()
     batch_id = _kill_mid_batch(demo, port)
-    with _server(demo.directory, port):
+    with custos_serve(demo.directory, port):
         status = _wait_until_done(demo, batch_id)
     assert status == "awaiting_approval"
     cases = demo.cases(batch_id)
@@ -147,11 +113,11 @@ def test_a_killed_batch_resumes_with_every_record_answered_once(demo: Harness) -
 
 @pytest.mark.slow
 def test_a_killed_batch_whose_file_is_gone_is_reported_failed(demo: Harness) -> None:
-    port = _free_port()
+    port = free_port()
     batch_id = _kill_mid_batch(demo, port)
     for leftover in (demo.directory / "spool").glob("upload-*"):
         leftover.unlink()
-    with _server(demo.directory, port):
+    with custos_serve(demo.directory, port):
         status = _wait_until_done(demo, batch_id)
     assert status == "failed"
     failed = [e for e in demo.entries() if e["action"] == "fail_batch" and e["object"]["id"] == batch_id]

@@ -79,3 +79,19 @@ class _LoweringCursor:
 
     def close(self) -> None:
         self._cursor.close()
+
+
+def test_storage_errors_never_quote_the_values(runtime: Runtime) -> None:
+    """A refused write names the statement, not its values: those may be confidential (both backends)."""
+    from sqlalchemy import insert
+
+    from custos.errors import StorageError
+    from custos.ledger.tables import ledger_entry
+
+    confidential = "Maria Cruz 900-00-0001"
+    row = {"seq": -5, "leaf": b"{}", "leaf_hash": bytes(32), "event_type": "x", "actor_id": confidential,
+           "recorded_at": "2026-01-01T00:00:00.000Z"}  # fmt: skip
+    with pytest.raises(StorageError) as refused, runtime.database.write() as connection:
+        connection.execute(insert(ledger_entry).values(**row))
+    assert "ledger_entry" in str(refused.value)
+    assert confidential not in str(refused.value)
