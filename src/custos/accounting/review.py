@@ -90,16 +90,35 @@ class Evidence:
 
 def review_queue(connection: Connection, now: dt.datetime) -> list[QueueItem]:
     """Held records of batches awaiting approval, oldest deadline first."""
-    rows = connection.execute(
+    return sorted(_held(connection, now), key=lambda item: item.due_at)
+
+
+def queue_item(connection: Connection, number: str, now: dt.datetime) -> QueueItem:
+    """The queue entry of one case, or a ReviewError when it is not awaiting review.
+
+    Looked up by its key, not by listing the queue: a reviewer working through a
+    batch of a million records must not pay for the whole queue at every step.
+    """
+    case_id = case_id_of(number)
+    found = _held(connection, now, case_id) if case_id is not None else []
+    if not found:
+        raise ReviewError(f"case {number} is not awaiting review")
+    return found[0]
+
+
+def _held(connection: Connection, now: dt.datetime, case_id: int | None = None) -> list[QueueItem]:
+    query = (
         select(case_record.c.case_id, case_record.c.batch_id, case_record.c.record_id,
                case_record.c.internal_code, batch.c.received_at, batch.c.agreement_id,
                batch.c.agreement_version)
         .join(batch, batch.c.batch_id == case_record.c.batch_id)
         .where(batch.c.status == "awaiting_approval", case_record.c.reviewed_seq.is_(None))
         .order_by(batch.c.received_at, case_record.c.case_id)
-    ).all()  # fmt: skip
+    )  # fmt: skip
+    if case_id is not None:
+        query = query.where(case_record.c.case_id == case_id)
     items = []
-    for row in rows:
+    for row in connection.execute(query):
         if response_code(row.internal_code) != "PENDING_REVIEW":
             continue
         hours = get_agreement(
@@ -108,15 +127,7 @@ def review_queue(connection: Connection, now: dt.datetime) -> list[QueueItem]:
         due = parse_timestamp(row.received_at) + dt.timedelta(hours=hours)
         items.append(QueueItem(case_number(row.case_id), row.batch_id, row.record_id, row.internal_code,
                                row.received_at, format_timestamp(due), now > due))  # fmt: skip
-    return sorted(items, key=lambda item: item.due_at)
-
-
-def queue_item(connection: Connection, number: str, now: dt.datetime) -> QueueItem:
-    """The queue entry of one case, or a ReviewError when it is not awaiting review."""
-    found = next((item for item in review_queue(connection, now) if item.case == number), None)
-    if found is None:
-        raise ReviewError(f"case {number} is not awaiting review")
-    return found
+    return items
 
 
 def gather_evidence(runtime: Runtime, engine: MatchEngine, number: str, actor: Actor) -> Evidence:
