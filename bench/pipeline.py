@@ -1,7 +1,8 @@
 """The whole decision pipeline at scale, on PostgreSQL or SQLite, stage by stage.
 
-    uv run python -m bench.pipeline --master 10000000 --requests 1000000 --backend postgresql
-    uv run python -m bench.pipeline --master 100000 --requests 10000 --backend sqlite   # about 5 min
+    uv run python -m bench.pipeline --master 10000000 --requests 1000000   # about 6.5 h (estimated)
+    uv run python -m bench.pipeline --master 10000000 --requests 100000    # 48 min, PostgreSQL
+    uv run python -m bench.pipeline --master 100000 --requests 10000 --backend sqlite   # 2.5 min
 
 What it measures, and why: ``bench.scale`` times the matching engine alone (load and match
 files); a real batch also goes through everything around it, and each of those steps writes
@@ -43,17 +44,21 @@ Stages, each a child process of this script (so its peak memory and CPU are its 
 
 Per stage: wall time, CPU time (the child and the children it waited for, e.g. the matching
 workers), peak resident memory of the child's whole process tree sampled from /proc every
-0.25 s, and afterwards the database size and the ledger size.  On PostgreSQL it also samples,
-the server backends connected to the bench database (from ``pg_stat_activity``):
-every 0.5 s, their summed RSS and PSS (PSS shares the server's shared buffers fairly) and their CPU time.
-The scoring against the generator's truth file is done last and is not timed.
+0.25 s (each child imports custos: about 125 MiB of it is that), and afterwards the database
+size and the ledger size.  On PostgreSQL it also samples, every 0.5 s, the server backends of
+the application role connected to the bench database (from ``pg_stat_activity``): their summed
+RSS and PSS (PSS shares the server's shared buffers fairly) and their CPU time.  Stages shorter
+than a second or two may show none.  The scoring against the generator's truth file is done
+last and is not timed.
 
 A cost this bench found: :func:`custos.accounting.review.queue_item` used to list the WHOLE
-review queue to find one case, and a review called it three times, so reviewing a batch was
-quadratic in its size (55 s a review at 100,000 requests).  It now looks the case up by its key.
-``--queue-lookup one-case`` (the default) reviews the first ``--shipped-sample`` records with
-the code in ``src/`` and the rest with a bench-side stand-in that looks up the one case with the
-same conditions; ``--queue-lookup shipped`` uses the code in ``src/`` for every review.
+review queue (two agreement queries per held record) to find one case, and the console's
+review path called it three times, so reviewing a batch was quadratic in its size (0.5 s a
+review at 2,000 requests on SQLite; 5.6 s at 10,000 and 55 s at 100,000 on PostgreSQL).
+Commit f6987d8 looks the case up by its key; until then this bench reviewed with a stand-in
+doing the same.  The PostgreSQL server is the one of ``.ci/postgres`` (``--owner-url`` and
+``--app-url`` name another); the bench drops and creates its database ``custos_bench_pipeline``
+at the start of a run and drops it at the end unless ``--keep``.
 
 Figures go to ``bench/results/pipeline-<backend>-<master>-<requests>.json``.
 """
@@ -82,15 +87,14 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Engine, make_url
 
 from bench.proctree import tree_sum
-from custos.accounting import review
 from custos.accounting.pipeline import DecisionPipeline
 from custos.accounting.release import Approval, approve_and_release, write_results
-from custos.accounting.review import Evidence, QueueItem, ReviewError
+from custos.accounting.review import Evidence, decide_review, gather_evidence, review_queue
 from custos.accounting.safeguards import record_safeguards
-from custos.accounting.tables import batch, case_id_of, case_number, case_record
+from custos.accounting.tables import batch
 from custos.config import Settings
 from custos.demo_setup import APPROVERS, COMPONENT, DEFECTIVE, HEAD, agreement_text, write_demo_batch
 from custos.intake.envelope import (
@@ -105,15 +109,14 @@ from custos.intake.envelope import (
 from custos.intake.parse import count_rows, open_batch
 from custos.ledger.events import Actor, ActorKind
 from custos.ledger.export import export_bundle
-from custos.ledger.models import format_timestamp, parse_timestamp
+from custos.ledger.models import parse_timestamp
 from custos.ledger.publish import write_atomically
 from custos.matching.engine import MatchEngine
 from custos.matching.index import MasterIndex, build_index
 from custos.matching.workers import relax_garbage_collector
 from custos.policy.agreement import load_agreement
-from custos.policy.codes import response_code
 from custos.policy.keys import official_keys
-from custos.policy.store import activate_agreement, approve_agreement, get_agreement, load_agreement_version
+from custos.policy.store import activate_agreement, approve_agreement, load_agreement_version
 from custos.runtime import DatabaseTarget, Runtime, initialize
 from custos.synth import generate
 
@@ -320,29 +323,6 @@ def stage_process(ctx: Context) -> dict[str, Any]:
             "phases_seconds": {k: round(v, 1) for k, v in phases.items()}}  # fmt: skip
 
 
-def _one_case_queue_item(connection: Connection, number: str, now: dt.datetime) -> QueueItem:
-    """The shipped ``queue_item``'s answer for one case, without listing the whole queue first.
-
-    Same conditions as :func:`custos.accounting.review.review_queue`: the batch awaits approval,
-    the case was not reviewed, its response is PENDING_REVIEW; same SLA deadline.
-    """
-
-    row = connection.execute(
-        select(case_record.c.case_id, case_record.c.batch_id, case_record.c.record_id,
-               case_record.c.internal_code, batch.c.received_at, batch.c.agreement_id,
-               batch.c.agreement_version)
-        .join(batch, batch.c.batch_id == case_record.c.batch_id)
-        .where(case_record.c.case_id == case_id_of(number), batch.c.status == "awaiting_approval",
-               case_record.c.reviewed_seq.is_(None))
-    ).one_or_none()  # fmt: skip
-    if row is None or response_code(row.internal_code) != "PENDING_REVIEW":
-        raise ReviewError(f"case {number} is not awaiting review")
-    hours = get_agreement(connection, row.agreement_id, row.agreement_version).spec.limits.review_sla_hours
-    due = parse_timestamp(row.received_at) + dt.timedelta(hours=hours)
-    return QueueItem(case_number(row.case_id), row.batch_id, row.record_id, row.internal_code,
-                     row.received_at, format_timestamp(due), now > due)  # fmt: skip
-
-
 def _reviewer_choice(evidence: Evidence) -> int | None:
     """The bench reviewer: confirm only one possible person who is the named one, with the same DOB."""
     ids = evidence.confirmable_ids
@@ -368,49 +348,35 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def stage_review(ctx: Context) -> dict[str, Any]:
     """Every held record decided by a person, as in the console: evidence, decision, submission."""
-
-    shipped_queue_item = review.queue_item
     reviewer = Actor(ActorKind.OPERATOR, "bench-reviewer")
     runtime = _runtime(ctx)
     index = MasterIndex(ctx.index)
     engine = MatchEngine(index)
     started = time.perf_counter()
     try:
-        with runtime.database.read() as connection:
-            queue = review.review_queue(connection, runtime.ledger.clock.now())
+        with runtime.database.read() as connection:  # the reviewer's queue page
+            queue = review_queue(connection, runtime.ledger.clock.now())
         listing = time.perf_counter() - started
         held = [item for item in queue if item.batch_id == ctx.state["batch_id"]]
-        shipped_count = len(held) if ctx.args.queue_lookup == "shipped" else ctx.args.shipped_sample
         print(f"review queue: {len(held):,} held records listed in {listing:.1f} s", flush=True)
-        latencies: dict[str, list[float]] = {"shipped": [], "one_case": []}
+        latencies: list[float] = []
         codes: Counter[str] = Counter()
         for number, item in enumerate(held):
-            shipped = number < shipped_count
-            review.queue_item = shipped_queue_item if shipped else _one_case_queue_item
             begun = time.perf_counter()
-            evidence = review.gather_evidence(runtime, engine, item.case, reviewer)
+            evidence = gather_evidence(runtime, engine, item.case, reviewer)  # the case page
             choice = _reviewer_choice(evidence)
-            codes[review.decide_review(runtime, engine, item.case, reviewer, confirm_taxpayer=choice,
-                                       reason=REASON_CONFIRM if choice else REASON_NOT)] += 1  # fmt: skip
-            latencies["shipped" if shipped else "one_case"].append((time.perf_counter() - begun) * 1000)
+            codes[decide_review(runtime, engine, item.case, reviewer, confirm_taxpayer=choice,
+                                reason=REASON_CONFIRM if choice else REASON_NOT)] += 1  # fmt: skip
+            latencies.append((time.perf_counter() - begun) * 1000)
             if (number + 1) % 1000 == 0:
                 print(f"  {number + 1:,} / {len(held):,} reviewed, {time.perf_counter() - started:.0f} s",
                       flush=True)  # fmt: skip
         entries = runtime.ledger.head().size
     finally:
-        review.queue_item = shipped_queue_item
         index.close()
         runtime.close()
-    shipped_ms = latencies["shipped"]
-    return {
-        "held": len(held), "queue_listing_seconds": round(listing, 2), "codes": dict(codes),
-        "queue_lookup": ctx.args.queue_lookup,
-        "per_review_shipped_lookup": _percentiles(shipped_ms),
-        "per_review_one_case_lookup": _percentiles(latencies["one_case"]),
-        "shipped_lookup_extrapolated_seconds": round(sum(shipped_ms) / len(shipped_ms) * len(held) / 1000)
-        if shipped_ms else None,
-        "ledger_entries": entries,
-    }  # fmt: skip
+    return {"held": len(held), "queue_listing_seconds": round(listing, 2), "codes": dict(codes),
+            "per_review": _percentiles(latencies), "ledger_entries": entries}  # fmt: skip
 
 
 def _approval(first: bool) -> Approval:
@@ -719,7 +685,6 @@ def _stage_argv(name: str, args: argparse.Namespace, workdir: Path) -> list[str]
     return [sys.executable, "-m", "bench.pipeline", "--stage", name, "--workdir", str(workdir),
             "--backend", args.backend, "--master", str(args.master), "--requests", str(args.requests),
             "--seed", str(args.seed), "--match-workers", str(args.match_workers),
-            "--queue-lookup", args.queue_lookup, "--shipped-sample", str(args.shipped_sample),
             "--owner-url", args.owner_url, "--app-url", args.app_url, "--profile", args.profile]  # fmt: skip
 
 
@@ -755,9 +720,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the synthetic files and index of a kept run, same sizes")  # fmt: skip
     parser.add_argument("--match-workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--queue-lookup", choices=("one-case", "shipped"), default="one-case")
-    parser.add_argument("--shipped-sample", type=int, default=3,
-                        help="with one-case: the first N reviews use the shipped lookup")  # fmt: skip
     parser.add_argument("--owner-url", default=OWNER_URL, help="PostgreSQL owner URL without the database")
     parser.add_argument("--app-url", default=APP_URL, help="PostgreSQL application URL without the database")
     parser.add_argument("--profile", default="", help="comma-separated stages to run under cProfile")
@@ -790,7 +752,7 @@ def run_all(args: argparse.Namespace, workdir: Path, backend: Backend, reused: s
     pipeline = [s["seconds"] for k, s in stages.items() if k in PIPELINE_STAGES and "seconds" in s]
     return {
         "master": args.master, "requests": args.requests, "records": records, "seed": args.seed,
-        "backend": args.backend, "match_workers": args.match_workers, "queue_lookup": args.queue_lookup,
+        "backend": args.backend, "match_workers": args.match_workers,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "memory_gib": round(os.sysconf("SC_PHYS_PAGES") * PAGE_SIZE / 2**30, 1)},
         "database": _database_facts(backend, args),

@@ -24,10 +24,11 @@ from sqlalchemy import select
 from custos.errors import Error, LedgerError
 from custos.ledger import verifier
 from custos.ledger.events import Actor, AuditEvent, EventType, Outcome
+from custos.ledger.integrity import leaves_in_order
 from custos.ledger.models import SignedCheckpoint
 from custos.ledger.publish import write_atomically
 from custos.ledger.service import Ledger
-from custos.ledger.tables import ledger_checkpoint, ledger_entry
+from custos.ledger.tables import ledger_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ def export_bundle(ledger: Ledger, directory: Path, actor: Actor) -> ExportResult
         entries = 0
         partial = directory / ".entries.jsonl.partial"
         with partial.open("wb") as handle:
-            for (leaf,) in connection.execute(select(ledger_entry.c.leaf).order_by(ledger_entry.c.seq)):
-                handle.write(bytes(leaf) + b"\n")
+            for leaf in leaves_in_order(connection):
+                handle.write(leaf + b"\n")
                 entries += 1
         partial.replace(directory / "entries.jsonl")
     for checkpoint in checkpoints:
