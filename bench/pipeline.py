@@ -96,15 +96,20 @@ from custos.accounting.review import Evidence, decide_review, gather_evidence, r
 from custos.accounting.safeguards import record_safeguards
 from custos.accounting.tables import batch
 from custos.config import Settings
-from custos.demo_setup import APPROVERS, COMPONENT, DEFECTIVE, HEAD, agreement_text, write_demo_batch
+from custos.demo_setup import (
+    APPROVERS,
+    DEFECTIVE,
+    HEAD,
+    agreement_text,
+    write_demo_batch,
+    write_demo_keys,
+)
 from custos.intake.envelope import (
-    generate_private_key,
     load_private_key,
     public_key_pem,
     read_envelope,
     sign_envelope,
     write_envelope,
-    write_private_key,
 )
 from custos.intake.parse import count_rows, open_batch
 from custos.ledger.events import Actor, ActorKind
@@ -218,11 +223,7 @@ def stage_setup(ctx: Context) -> dict[str, Any]:
     with (ctx.installation / "custos.toml").open("a", encoding="utf-8") as config:
         config.write(f'master_index = "{ctx.index}"\nmatch_workers = {args.match_workers}\n')
     demo = settings.data_dir / "demo"
-    keys = demo / "keys"
-    keys.mkdir(parents=True)
-    head, component = generate_private_key("ed25519"), generate_private_key("p256")
-    write_private_key(keys / f"{HEAD}.pem", head)
-    write_private_key(keys / f"{COMPONENT}.pem", component)
+    head, component = write_demo_keys(demo / "keys")
     today = dt.datetime.now(dt.UTC).date()
     limit = max(100_000, args.requests + len(DEFECTIVE))
     demo_text = agreement_text(public_key_pem(head), public_key_pem(component), today)
@@ -398,15 +399,19 @@ def _batch_status(ctx: Context, runtime: Runtime) -> dict[str, Any]:
 def stage_approve(ctx: Context) -> dict[str, Any]:
     """The first delegated official's approval (R35); above the threshold it starts the notice (R7)."""
 
-    runtime = _runtime(ctx)
-    try:
-        counts = approve_and_release(runtime.ledger, ctx.state["batch_id"], _approval(first=True))
-        status = _batch_status(ctx, runtime)
-        entries = runtime.ledger.head().size
-    finally:
-        runtime.close()
+    counts, status, entries = _approve(ctx, first=True)
     ctx.save(approved_counts=counts, **status)
     return {"counts": counts, **status, "ledger_entries": entries}
+
+
+def _approve(ctx: Context, *, first: bool) -> tuple[dict[str, int], dict[str, Any], int]:
+    """One official's approval: the counts released, the batch's status, the ledger size after."""
+    runtime = _runtime(ctx)
+    try:
+        counts = approve_and_release(runtime.ledger, ctx.state["batch_id"], _approval(first=first))
+        return counts, _batch_status(ctx, runtime), runtime.ledger.head().size
+    finally:
+        runtime.close()
 
 
 def stage_release(ctx: Context) -> dict[str, Any]:
@@ -416,13 +421,7 @@ def stage_release(ctx: Context) -> dict[str, Any]:
         return {"skipped": "released by the first approval (at or below the bulk-notice threshold)"}
     wait = parse_timestamp(ctx.state["notice_until"]) - dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
     ctx.save(clock_offset_seconds=round(wait.total_seconds()))
-    runtime = _runtime(ctx)
-    try:
-        counts = approve_and_release(runtime.ledger, ctx.state["batch_id"], _approval(first=False))
-        status = _batch_status(ctx, runtime)
-        entries = runtime.ledger.head().size
-    finally:
-        runtime.close()
+    counts, status, entries = _approve(ctx, first=False)
     ctx.save(released_counts=counts, **status)
     return {"counts": counts, **status, "clock_offset_hours": round(wait.total_seconds() / 3600, 2),
             "ledger_entries": entries}  # fmt: skip

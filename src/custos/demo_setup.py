@@ -23,7 +23,7 @@ from custos.accounting.safeguards import record_safeguards
 from custos.config import Settings
 from custos.console.accounts import create_user
 from custos.console.roles import Role
-from custos.intake.envelope import generate_private_key, public_key_pem, write_private_key
+from custos.intake.envelope import PrivateKey, generate_private_key, public_key_pem, write_private_key
 from custos.ledger.events import Actor, ActorKind
 from custos.matching.index import build_index
 from custos.policy.agreement import REQUEST_ELEMENTS, load_agreement
@@ -177,6 +177,15 @@ def write_demo_batch(requests_csv: Path, target: Path, today: dt.date) -> int:
     return len(rows)
 
 
+def write_demo_keys(keys: Path) -> tuple[PrivateKey, PrivateKey]:
+    """The two demo officials' fresh private keys (Ed25519 and P-256), written into ``keys``."""
+    keys.mkdir(parents=True)
+    head, component = generate_private_key("ed25519"), generate_private_key("p256")
+    write_private_key(keys / f"{HEAD}.pem", head)
+    write_private_key(keys / f"{COMPONENT}.pem", component)
+    return head, component
+
+
 def create_demo_installation(
     data_dir: Path,
     *,
@@ -189,10 +198,7 @@ def create_demo_installation(
     settings = initialize(data_dir, database=database)
     demo = settings.data_dir / "demo"
     keys = demo / "keys"
-    keys.mkdir(parents=True)
-    head, component = generate_private_key("ed25519"), generate_private_key("p256")
-    write_private_key(keys / f"{HEAD}.pem", head)
-    write_private_key(keys / f"{COMPONENT}.pem", component)
+    head, component = write_demo_keys(keys)
     today = dt.datetime.now(dt.UTC).date()
     agreement_path = demo / "agreement.toml"
     agreement_path.write_text(
