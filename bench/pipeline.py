@@ -1,6 +1,6 @@
 """The whole decision pipeline at scale, on PostgreSQL or SQLite, stage by stage.
 
-    uv run python -m bench.pipeline --master 10000000 --requests 1000000   # about 6.5 h (estimated)
+    uv run python -m bench.pipeline --master 10000000 --requests 1000000 --review-sample 5000
     uv run python -m bench.pipeline --master 10000000 --requests 100000    # 48 min, PostgreSQL
     uv run python -m bench.pipeline --master 100000 --requests 10000 --backend sqlite   # 2.5 min
 
@@ -92,7 +92,7 @@ from sqlalchemy.engine import Engine, make_url
 from bench.proctree import tree_sum
 from custos.accounting.pipeline import DecisionPipeline
 from custos.accounting.release import Approval, approve_and_release, write_results
-from custos.accounting.review import Evidence, decide_review, gather_evidence, review_queue
+from custos.accounting.review import Evidence, decide_review, decline_held, gather_evidence, review_queue
 from custos.accounting.safeguards import record_safeguards
 from custos.accounting.tables import batch
 from custos.config import Settings
@@ -137,6 +137,7 @@ PIPELINE_STAGES = ("sign", "accept", "process", "review", "approve", "release", 
 REUSABLE = ("generate", "index")  # with --reuse, kept from an earlier run with the same sizes and seed
 REASON_CONFIRM = "bench reviewer: the only person at the delivery point who may be meant; DOB agrees"
 REASON_NOT = "bench reviewer: the evidence does not single out the named person; not confirmed"
+REASON_DECLINE = "bench reviewer: the rest of the queue is closed unreviewed (--review-sample); not confirmed"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -360,9 +361,10 @@ def stage_review(ctx: Context) -> dict[str, Any]:
         listing = time.perf_counter() - started
         held = [item for item in queue if item.batch_id == ctx.state["batch_id"]]
         print(f"review queue: {len(held):,} held records listed in {listing:.1f} s", flush=True)
+        sample = held if ctx.args.review_sample is None else held[: ctx.args.review_sample]
         latencies: list[float] = []
         codes: Counter[str] = Counter()
-        for number, item in enumerate(held):
+        for number, item in enumerate(sample):
             begun = time.perf_counter()
             evidence = gather_evidence(runtime, engine, item.case, reviewer)  # the case page
             choice = _reviewer_choice(evidence)
@@ -370,14 +372,18 @@ def stage_review(ctx: Context) -> dict[str, Any]:
                                 reason=REASON_CONFIRM if choice else REASON_NOT)] += 1  # fmt: skip
             latencies.append((time.perf_counter() - begun) * 1000)
             if (number + 1) % 1000 == 0:
-                print(f"  {number + 1:,} / {len(held):,} reviewed, {time.perf_counter() - started:.0f} s",
+                print(f"  {number + 1:,} / {len(sample):,} reviewed, {time.perf_counter() - started:.0f} s",
                       flush=True)  # fmt: skip
+        declining = time.perf_counter()
+        declined = decline_held(runtime, ctx.state["batch_id"], reviewer, REASON_DECLINE)
+        declined_seconds = time.perf_counter() - declining
         entries = runtime.ledger.head().size
     finally:
         index.close()
         runtime.close()
-    return {"held": len(held), "queue_listing_seconds": round(listing, 2), "codes": dict(codes),
-            "per_review": _percentiles(latencies), "ledger_entries": entries}  # fmt: skip
+    return {"held": len(held), "reviewed_one_by_one": len(sample), "queue_listing_seconds": round(listing, 2),
+            "codes": dict(codes), "per_review": _percentiles(latencies), "declined_in_bulk": declined,
+            "decline_seconds": round(declined_seconds, 1), "ledger_entries": entries}  # fmt: skip
 
 
 def _approval(first: bool) -> Approval:
@@ -684,7 +690,9 @@ def _stage_argv(name: str, args: argparse.Namespace, workdir: Path) -> list[str]
     return [sys.executable, "-m", "bench.pipeline", "--stage", name, "--workdir", str(workdir),
             "--backend", args.backend, "--master", str(args.master), "--requests", str(args.requests),
             "--seed", str(args.seed), "--match-workers", str(args.match_workers),
-            "--owner-url", args.owner_url, "--app-url", args.app_url, "--profile", args.profile]  # fmt: skip
+            "--owner-url", args.owner_url, "--app-url", args.app_url, "--profile", args.profile,
+            *([] if args.review_sample is None else ["--review-sample", str(args.review_sample)]),
+            ]  # fmt: skip
 
 
 def _prepare_workdir(args: argparse.Namespace, workdir: Path) -> set[str]:
@@ -719,6 +727,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the synthetic files and index of a kept run, same sizes")  # fmt: skip
     parser.add_argument("--match-workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--review-sample", type=int, default=None,
+                        help="review only this many held records one by one, as the console "
+                             "does, and decline the rest in bulk (custos review decline); default: all",
+                        )  # fmt: skip
     parser.add_argument("--owner-url", default=OWNER_URL, help="PostgreSQL owner URL without the database")
     parser.add_argument("--app-url", default=APP_URL, help="PostgreSQL application URL without the database")
     parser.add_argument("--profile", default="", help="comma-separated stages to run under cProfile")

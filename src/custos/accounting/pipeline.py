@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from custos.accounting.admission import Admitted, admit, consume_nonce, official, reject
 from custos.accounting.claims import process_token
@@ -85,6 +85,15 @@ class _BatchState:
     reasons: dict[int, str] = field(default_factory=dict)
     engagements: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # investigation key, officers
     decided: set[int] = field(default_factory=set)  # case ids with their decision event written
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One record with its validation result, waiting to be stored with the rest of its chunk."""
+
+    row: RequestRow
+    code: str
+    findings: list[tuple[str, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +317,7 @@ class DecisionPipeline:
                 continue
             with self.ledger.transaction() as tx:
                 hold = hold_in_force(tx.connection, agreement.id)
+                checked = []
                 for row in rows:
                     context = RecordContext(row.fields, agreement, received,
                                             tuple((d.field, d.code) for d in row.defects))  # fmt: skip
@@ -315,62 +325,72 @@ class DecisionPipeline:
                     failure = verdict.first_failure
                     code = "BLOCKED_LEGAL_HOLD" if hold is not None else (failure.code if failure else VALID)
                     findings = [(f.rule, f.code) for f in verdict.findings]
-                    self._store_case(tx, state, row, code=code or VALID, findings=findings, hold=hold)
+                    checked.append(_Checked(row, code or VALID, findings))
+                self._store_cases(tx, state, checked, hold)
 
-    def _store_case(
-        self,
-        tx: LedgerTransaction,
-        state: _BatchState,
-        row: RequestRow,
-        *,
-        code: str,
-        findings: list[tuple[str, str | None]],
-        hold: int | None,
+    def _store_cases(
+        self, tx: LedgerTransaction, state: _BatchState, checked: list[_Checked], hold: int | None
     ) -> None:
-        fields = row.fields
-        payload = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
-        commitment = self.runtime.confidential.put(tx, "request_record", payload)
-        record_id = (fields.get("record_id") or "").strip()[:64]
-        identity = ("given_name", "surname", "address_line1", "address_line2", "zip", "investigation_id")
-        dedupe = _key(*(fold(fields.get(name)) for name in identity))
-        reason = _key(fold(fields.get("reason")))
-        investigation = fold(fields.get("investigation_id"))
-        officers = recipients(fields.get("recipients") or "")
-        case_id = tx.connection.execute(
-            insert(case_record)
-            .values(batch_id=state.batch_id, row_number=row.number, record_id=record_id,
-                    payload_commitment=commitment, stage="validated", internal_code=code, dedupe_key=dedupe,
-                    reason_key=reason, investigation_key=_key(investigation), recipients=";".join(officers),
-                    validated_seq=-1)
-            .returning(case_record.c.case_id)
-        ).scalar_one()  # fmt: skip
-        details: dict[str, str | int | bool | None] = {
-            "case": case_number(case_id),
-            "row": row.number,
-            "code": code,
-        }
-        details.update(_finding_details(findings))
-        if hold is not None:
-            details["legal_hold"] = hold
-        seq = tx.append(
-            AuditEvent(
-                EventType.RECORD_VALIDATED, PIPELINE, "validate_record",
-                Outcome.SUCCESS if code == VALID else Outcome.DENIED,
-                object=ObjectRef("case", case_number(case_id), commitment),
-                reason_code=None if code == VALID else code,
-                authz=Authorization(POLICY_VERSION, "R10-R23,R67", "allow" if code == VALID else "deny"),
-                details=details,
+        """One chunk's cases, payloads and ``record.validated`` entries, in a few statements.
+
+        Each case row carries the seq its entry will get: the entries are appended right
+        after, in the same order and transaction, so the seq is known before the insert
+        (checked on every append; a mismatch aborts the transaction).
+        """
+        payloads = [json.dumps(c.row.fields, sort_keys=True, ensure_ascii=False).encode() for c in checked]
+        commitments = self.runtime.confidential.put_many(tx, "request_record", payloads)
+        first_seq = tx.head.size
+        rows: list[dict[str, object]] = []
+        for offset, (item, commitment) in enumerate(zip(checked, commitments, strict=True)):
+            fields = item.row.fields
+            identity = ("given_name", "surname", "address_line1", "address_line2", "zip", "investigation_id")
+            rows.append({
+                "batch_id": state.batch_id, "row_number": item.row.number,
+                "record_id": (fields.get("record_id") or "").strip()[:64], "payload_commitment": commitment,
+                "stage": "validated", "internal_code": item.code,
+                "dedupe_key": _key(*(fold(fields.get(name)) for name in identity)),
+                "reason_key": _key(fold(fields.get("reason"))),
+                "investigation_key": _key(fold(fields.get("investigation_id"))),
+                "recipients": ";".join(recipients(fields.get("recipients") or "")),
+                "validated_seq": first_seq + offset,
+            })  # fmt: skip
+        case_ids = (
+            tx.connection.execute(
+                insert(case_record).returning(case_record.c.case_id, sort_by_parameter_order=True), rows
             )
-        ).seq  # fmt: skip
-        tx.connection.execute(
-            update(case_record).where(case_record.c.case_id == case_id).values(validated_seq=seq)
+            .scalars()
+            .all()
         )
-        state.case_ids[row.number] = case_id
-        state.validated_seq[case_id] = seq
-        state.codes[case_id] = code
-        state.dedupe[case_id] = dedupe
-        state.reasons[case_id] = reason
-        state.engagements[case_id] = (_key(investigation), officers)
+        for item, values, case_id in zip(checked, rows, case_ids, strict=True):
+            details: dict[str, str | int | bool | None] = {
+                "case": case_number(case_id),
+                "row": item.row.number,
+                "code": item.code,
+            }
+            details.update(_finding_details(item.findings))
+            if hold is not None:
+                details["legal_hold"] = hold
+            valid = item.code == VALID
+            seq = tx.append(
+                AuditEvent(
+                    EventType.RECORD_VALIDATED, PIPELINE, "validate_record",
+                    Outcome.SUCCESS if valid else Outcome.DENIED,
+                    object=ObjectRef("case", case_number(case_id), str(values["payload_commitment"])),
+                    reason_code=None if valid else item.code,
+                    authz=Authorization(POLICY_VERSION, "R10-R23,R67", "allow" if valid else "deny"),
+                    details=details,
+                )
+            ).seq  # fmt: skip
+            if seq != values["validated_seq"]:
+                raise PipelineError(f"case {case_number(case_id)}: its entry got seq {seq}, "
+                                    f"not {values['validated_seq']}")  # fmt: skip
+            state.case_ids[item.row.number] = case_id
+            state.validated_seq[case_id] = seq
+            state.codes[case_id] = item.code
+            state.dedupe[case_id] = str(values["dedupe_key"])
+            state.reasons[case_id] = str(values["reason_key"])
+            officers = [officer for officer in str(values["recipients"]).split(";") if officer]
+            state.engagements[case_id] = (str(values["investigation_key"]), officers)
 
     # --- 4: batch rules --------------------------------------------------------------------------------
 
@@ -543,25 +563,17 @@ class DecisionPipeline:
             )
             hold = hold_in_force(tx.connection, agreement.id)
             blocked = screened(tx.connection, key, list(tins.values()))
+            writes = []
             for (row_number, supplied_tin), decision in decided:
                 case_id = state.case_ids[row_number]
                 tin = tins.get(decision.taxpayer_id) if decision.taxpayer_id is not None else None
                 outcome = final_outcome(decision, tin, tin in blocked, hold, supplied_tin or None)
-                if tin is not None:  # kept so the screen can be checked again at release (R25)
-                    tx.connection.execute(
-                        update(case_record)
-                        .where(case_record.c.case_id == case_id)
-                        .values(tin_commitment=tin_commitment(key, tin))
-                    )
-                self._write_decision(
-                    tx,
-                    state,
-                    case_id,
-                    outcome.code,
-                    checks=outcome.checks,
-                    decision=decision,
-                    snapshot=snapshot,
-                )
+                # The TIN's keyed hash is kept so the screen can be checked again at release (R25).
+                commitment = tin_commitment(key, tin) if tin else None
+                writes.append(self._decision(tx, state, case_id, outcome.code, checks=outcome.checks,
+                                             decision=decision, snapshot=snapshot,
+                                             tin_commitment=commitment))  # fmt: skip
+            self._store_decisions(tx, writes)
 
     def _decide_the_rest(self, state: _BatchState) -> None:
         """Decision events for records that never reached the engine (rejected, held, blocked).
@@ -569,15 +581,18 @@ class DecisionPipeline:
         A record still VALID here was never decided: it fails closed as BLOCKED.
         """
         targets = [cid for _, cid in sorted(state.case_ids.items()) if cid not in state.decided]
+        checks = {"r25": "not_reached", "r27": "not_reached"}
         for start in range(0, len(targets), CHUNK):
             with self.ledger.transaction() as tx:
+                writes = []
                 for case_id in targets[start : start + CHUNK]:
                     code = state.codes[case_id]
                     final = "BLOCKED_NOT_DECIDED" if code == VALID else code
-                    checks = {"r25": "not_reached", "r27": "not_reached"}
-                    self._write_decision(tx, state, case_id, final, checks=checks, decision=None, snapshot="")
+                    writes.append(self._decision(tx, state, case_id, final, checks=checks, decision=None,
+                                                 snapshot="", tin_commitment=None))  # fmt: skip
+                self._store_decisions(tx, writes)
 
-    def _write_decision(
+    def _decision(
         self,
         tx: LedgerTransaction,
         state: _BatchState,
@@ -587,7 +602,9 @@ class DecisionPipeline:
         checks: dict[str, str],
         decision: Decision | None,
         snapshot: str,
-    ) -> None:
+        tin_commitment: str | None,
+    ) -> dict[str, object]:
+        """Append one record's ``decision.made`` entry; return its case row's new values."""
         response = response_code(code)
         confirmed = response == "CONFIRMED"
         details: dict[str, str | int | bool | None] = {
@@ -608,13 +625,23 @@ class DecisionPipeline:
         ).seq  # fmt: skip
         state.codes[case_id] = code
         state.decided.add(case_id)
-        tx.connection.execute(
-            update(case_record)
-            .where(case_record.c.case_id == case_id)
-            .values(stage="decided", internal_code=code, decided_seq=seq,
-                    reason=decision.reason.value if decision else None,
-                    taxpayer_id=decision.taxpayer_id if decision and response == "CONFIRMED" else None)
-        )  # fmt: skip
+        return {"b_case_id": case_id, "b_code": code, "b_seq": seq,
+                "b_reason": decision.reason.value if decision else None,
+                "b_taxpayer": decision.taxpayer_id if decision and confirmed else None,
+                "b_tin": tin_commitment}  # fmt: skip
+
+    @staticmethod
+    def _store_decisions(tx: LedgerTransaction, writes: list[dict[str, object]]) -> None:
+        """The decided cases' rows, in one executemany (pipelined on PostgreSQL)."""
+        if writes:
+            tx.connection.execute(
+                update(case_record)
+                .where(case_record.c.case_id == bindparam("b_case_id"))
+                .values(stage="decided", internal_code=bindparam("b_code"), decided_seq=bindparam("b_seq"),
+                        reason=bindparam("b_reason"), taxpayer_id=bindparam("b_taxpayer"),
+                        tin_commitment=func.coalesce(bindparam("b_tin"), case_record.c.tin_commitment)),
+                writes,
+            )  # fmt: skip
 
     # --- 6: finish -------------------------------------------------------------------------------------
 

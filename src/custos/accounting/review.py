@@ -23,7 +23,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from custos.accounting.screen import screen_key, screened, tin_commitment
 from custos.accounting.tables import batch, case_id_of, case_number, case_record
@@ -106,7 +106,14 @@ def queue_item(connection: Connection, number: str, now: dt.datetime) -> QueueIt
     return found[0]
 
 
-def _held(connection: Connection, now: dt.datetime, case_id: int | None = None) -> list[QueueItem]:
+def _held(
+    connection: Connection,
+    now: dt.datetime,
+    case_id: int | None = None,
+    *,
+    batch_id: str | None = None,
+    limit: int | None = None,
+) -> list[QueueItem]:
     query = (
         select(case_record.c.case_id, case_record.c.batch_id, case_record.c.record_id,
                case_record.c.internal_code, batch.c.received_at, batch.c.agreement_id,
@@ -117,13 +124,20 @@ def _held(connection: Connection, now: dt.datetime, case_id: int | None = None) 
     )  # fmt: skip
     if case_id is not None:
         query = query.where(case_record.c.case_id == case_id)
-    items = []
+    if batch_id is not None:
+        query = query.where(case_record.c.batch_id == batch_id)
+    items: list[QueueItem] = []
+    sla_hours: dict[tuple[str, int], int] = {}  # one agreement lookup per agreement, not per record
     for row in connection.execute(query):
         if response_code(row.internal_code) != "PENDING_REVIEW":
             continue
-        hours = get_agreement(
-            connection, row.agreement_id, row.agreement_version
-        ).spec.limits.review_sla_hours
+        if limit is not None and len(items) >= limit:
+            break
+        version = (row.agreement_id, row.agreement_version)
+        if version not in sla_hours:
+            spec = get_agreement(connection, row.agreement_id, row.agreement_version).spec
+            sla_hours[version] = spec.limits.review_sla_hours
+        hours = sla_hours[version]
         due = parse_timestamp(row.received_at) + dt.timedelta(hours=hours)
         items.append(QueueItem(case_number(row.case_id), row.batch_id, row.record_id, row.internal_code,
                                row.received_at, format_timestamp(due), now > due))  # fmt: skip
@@ -239,6 +253,59 @@ def _review_code(
     if screened(connection, key, [tin]):
         return "BLOCKED_6103I6", checks | {"r25": "BLOCKED_6103I6"}
     return "CONFIRMED", checks | {"r25": "pass"}
+
+
+def decline_held(runtime: Runtime, batch_id: str, reviewer: Actor, reason: str, *, chunk: int = 500) -> int:
+    """Close every record of a batch still awaiting review as not confirmed; how many were closed.
+
+    For an office that will not work a batch's queue record by record (its size, or a
+    defect found in the batch): declining never discloses, so no evidence need be
+    opened, and the requester may correct and resubmit (R65).  A confirmation is only
+    ever made one record at a time, from the evidence (:func:`decide_review`).  Each
+    record still gets its own ``decision.made`` entry by the reviewer, with the written
+    reason committed once per transaction; a legal hold in force closes them as
+    BLOCKED_LEGAL_HOLD instead, as a single review would.
+    """
+    if len(reason.strip()) < MIN_REASON:
+        raise ReviewError(f"a review decision needs a written reason of at least {MIN_REASON} characters")
+    closed = 0
+    while True:
+        with runtime.ledger.transaction() as tx:
+            items = _held(tx.connection, runtime.ledger.clock.now(), batch_id=batch_id, limit=chunk)
+            if not items:
+                return closed
+            rows = {row.case_id: row for row in tx.connection.execute(
+                select(case_record.c.case_id, case_record.c.validated_seq, case_record.c.decided_seq,
+                       batch.c.agreement_id)
+                .join(batch, batch.c.batch_id == case_record.c.batch_id)
+                .where(case_record.c.case_id.in_([case_id_of(item.case) for item in items])))}  # fmt: skip
+            agreement_id = next(iter(rows.values())).agreement_id
+            code, checks = _review_code(tx.connection, agreement_id, b"", None, "")
+            reason_commitment = runtime.confidential.put(tx, "review_reason", reason.strip().encode())
+            writes = []
+            for item in items:
+                row = rows[case_id_of(item.case)]
+                seq = tx.append(
+                    AuditEvent(
+                        EventType.DECISION_MADE, reviewer, "review_decline", Outcome.DENIED,
+                        object=ObjectRef("case", item.case, reason_commitment),
+                        reason_code=code, refs=(row.validated_seq,),
+                        authz=Authorization(POLICY_VERSION, "R25,R27,R28,R65", "deny"),
+                        details={"case": item.case, "batch": batch_id, "code": code,
+                                 "response": response_code(code), "supersedes": row.decided_seq,
+                                 "held_as": item.code, "reviewed": True, "sla_due": item.due_at,
+                                 "within_sla": not item.overdue, "declined_unopened": True, **checks},
+                    )
+                ).seq  # fmt: skip
+                writes.append({"b_case_id": row.case_id, "b_seq": seq})
+            tx.connection.execute(
+                update(case_record)
+                .where(case_record.c.case_id == bindparam("b_case_id"))
+                .values(internal_code=code, stage="decided", decided_seq=bindparam("b_seq"),
+                        reviewed_seq=bindparam("b_seq"), taxpayer_id=None, tin_commitment=None),
+                writes,
+            )  # fmt: skip
+            closed += len(items)
 
 
 def open_reviews(connection: Connection, batch_id: str) -> int:

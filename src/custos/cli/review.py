@@ -1,4 +1,4 @@
-"""``custos review queue|decide``: additional verification of held records from the command line (R65).
+"""``custos review queue|decide|decline``: additional verification of held records (R65).
 
 The console's review page shows the evidence; these commands serve scripted
 offices and the demo.  A decision goes through the same function as the console,
@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from custos.accounting.review import decide_review, review_queue
+from custos.accounting.review import decide_review, decline_held, review_queue
 from custos.cli.agreement import ByOption, operator
 from custos.cli.common import State
 from custos.matching.engine import MatchEngine
@@ -56,3 +56,18 @@ def decide(
         finally:
             index.close()
     Console().print(f"{case}: {code}")
+
+
+@app.command("decline")
+def decline(
+    ctx: typer.Context,
+    batch_id: Annotated[str, typer.Argument(help="The batch whose held records are all closed.")],
+    *,
+    by: ByOption,
+    reason: Annotated[str, typer.Option(help="The written reason, committed once per 500 records.")],
+) -> None:
+    """Close every record of a batch still awaiting review as not confirmed (never confirms anything)."""
+    state: State = ctx.obj
+    with state.runtime() as runtime:
+        closed = decline_held(runtime, batch_id, operator(by), reason)
+    Console().print(f"{batch_id}: {closed} held record(s) closed as NOT_CONFIRMED")

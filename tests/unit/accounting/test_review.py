@@ -8,8 +8,16 @@ import pytest
 from tests.unit.accounting.harness import OPERATOR, REVIEWER, Harness
 
 from custos.accounting.release import Approval, ReleaseError, approve_and_release
-from custos.accounting.review import ReviewError, decide_review, gather_evidence, review_queue
+from custos.accounting.review import (
+    ENGINE_HOLDS,
+    ReviewError,
+    decide_review,
+    decline_held,
+    gather_evidence,
+    review_queue,
+)
 from custos.accounting.tables import case_number
+from custos.cli import main
 from custos.matching.engine import MatchEngine
 from custos.matching.index import MasterIndex
 
@@ -59,3 +67,51 @@ def test_a_reviewer_cannot_confirm_someone_the_evidence_does_not_support(
     decision = [e for e in demo.entries() if e["event_type"] == "decision.made"][-1]
     assert decision["actor"]["id"] == REVIEWER.id and decision["details"]["r27"] == "pass"
     assert "nickname of the given name" not in str(demo.entries())  # the reason is committed, not written
+
+
+def test_declining_a_batch_queue_closes_every_held_record_and_confirms_none(demo: Harness) -> None:
+    """A bulk decline closes each held record as NOT_CONFIRMED with its own reviewer entry (R65).
+
+    It confirms nothing, opens no request (nothing is inspected), touches only that batch,
+    and lets the batch be released.
+    """
+    held = demo.rows_of("twins_similar_names") + demo.rows_of("nickname") + demo.rows_of("jr_sr_no_suffix")
+    batch_id = demo.submit(held + demo.confirmable(2)).batch_id
+    _, other_case = held_case(demo, "namesake_same_address")
+    before = {case_number(row.case_id): row.internal_code for row in demo.cases(batch_id).values()}
+    waiting = {number for number, code in before.items() if code in ENGINE_HOLDS}
+    assert len(waiting) >= 3
+    entries_before = len(demo.entries())
+    with pytest.raises(ReviewError, match="written reason"):
+        decline_held(demo.runtime, batch_id, REVIEWER, "no")
+    assert decline_held(demo.runtime, batch_id, REVIEWER, "queue closed: batch withdrawn", chunk=2) == len(
+        waiting
+    )
+    after = {case_number(row.case_id): row.internal_code for row in demo.cases(batch_id).values()}
+    assert {after[number] for number in waiting} == {"NOT_CONFIRMED"}
+    assert {n: c for n, c in after.items() if n not in waiting} == {
+        n: c for n, c in before.items() if n not in waiting
+    }
+    new = demo.entries()[entries_before:]
+    assert [e["event_type"] for e in new] == ["decision.made"] * len(waiting)
+    assert {e["actor"]["id"] for e in new} == {REVIEWER.id}
+    assert {e["details"]["case"] for e in new} == waiting
+    assert all(e["details"]["reviewed"] and e["details"]["declined_unopened"] for e in new)
+    assert "batch withdrawn" not in str(new)  # the reason is committed, not written
+    with demo.runtime.database.read() as connection:
+        queue = {item.case for item in review_queue(connection, demo.ledger.clock.now())}
+    assert other_case in queue and not queue.intersection(waiting)
+    assert decline_held(demo.runtime, batch_id, REVIEWER, "queue closed: batch withdrawn") == 0
+    counts = approve_and_release(demo.ledger, batch_id, APPROVAL)
+    assert counts.get("CONFIRMED", 0) == 2 and counts.get("NOT_CONFIRMED", 0) >= len(waiting)
+
+
+def test_the_command_line_declines_a_batch_queue(demo: Harness, capsys: pytest.CaptureFixture[str]) -> None:
+    """``custos review decline`` closes the batch's held records and says how many."""
+    batch_id, number = held_case(demo, "twins_similar_names")
+    argv = ["--dir", str(demo.directory), "review", "decline", batch_id, "--by", "demo-reviewer"]
+    assert main([*argv, "--reason", "batch withdrawn by the requester"]) == 0
+    assert f"{batch_id}: 1 held record(s) closed as NOT_CONFIRMED" in capsys.readouterr().out
+    assert demo.codes(batch_id) == {row.record_id: "NOT_CONFIRMED" for row in demo.cases(batch_id).values()}
+    with demo.runtime.database.read() as connection:
+        assert number not in {item.case for item in review_queue(connection, demo.ledger.clock.now())}
