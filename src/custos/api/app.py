@@ -55,6 +55,7 @@ from custos.api.auth import (
     record_refusal,
     request_facts,
 )
+from custos.api.checkpoints import CheckpointTimer
 from custos.api.logs import RequestLogMiddleware, configure_json_logging
 from custos.api.models import BatchAccepted, BatchStatus, CaseStatus, Health, LookupRequest, LookupResponse
 from custos.api.worker import BatchWorker
@@ -331,12 +332,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, start_worker: 
             worker,
             f"{socket.gethostname()}:{os.getpid()}",
         )
+        timer = CheckpointTimer(runtime.ledger, settings.checkpoint_interval_seconds)
         if start_worker:
             worker.start()
+            timer.start()
         try:
             yield
         finally:
             if start_worker:
+                timer.stop()
                 worker.stop()
             shared.close()
             runtime.close()

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_FIELDS = ("method", "route", "status", "ms", "keyid", "code", "ledger_seq", "batch_id", "error")
+_FIELDS = ("method", "route", "status", "ms", "keyid", "code", "ledger_seq", "batch_id", "error", "tree_size")
 
 
 class JsonFormatter(logging.Formatter):

@@ -250,6 +250,7 @@ def build_index(
     scratch.unlink(missing_ok=True)
     shutil.rmtree(pages, ignore_errors=True)
     connection = _connect(scratch, memory_limit, threads)
+    built = False
     try:
         columns = check_columns(connection, source, MASTER_REQUIRED, MASTER_COLUMNS)
         with _stage("snapshot digest", timings):
@@ -273,16 +274,19 @@ def build_index(
         _write_meta(connection, info, source)
         with _stage("checkpoint", timings):
             connection.execute("CHECKPOINT")
+        built = True
     except duckdb.Error as exc:
         raise MasterIndexError(f"building the index from {source} failed: {exc}") from exc
     finally:
         connection.close()
         shutil.rmtree(pages, ignore_errors=True)
-    if target.exists():
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
+        if not built:  # a failed build leaves the current index as it was, and nothing beside it
+            scratch.unlink(missing_ok=True)
+            scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
+    if target.is_dir():
+        shutil.rmtree(target)
+    # One atomic rename: a reader sees the old index or the new one, never none; a server that
+    # has the old file open keeps reading it until it reopens (docs/deployment.md, refresh).
     os.replace(scratch, target)
     return info
 

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from custos.api.app import create_app
 from custos.config import Settings
 from custos.demo_setup import COMPONENT, DEMO_AGREEMENT
 from custos.errors import StorageError
-from custos.ledger.events import Actor, ActorKind
+from custos.ledger.events import Actor, ActorKind, AuditEvent, EventType, Outcome
 from custos.policy.store import CourtOrder, set_hold
 
 APPROVER = Approval(Actor(ActorKind.OPERATOR, "jane.doe"), "Disclosure Manager", "DO 11-2")
@@ -151,3 +152,24 @@ def test_a_database_outage_mid_batch_keeps_the_spooled_file(
     assert worker.wait_idle(30)
     assert api.get(f"/v1/batches/{batch_id}").json()["status"] == "validating"
     assert [p for p in spool.iterdir() if p.is_file()], "the accepted batch's file was deleted"
+
+
+def test_a_quiet_server_signs_the_unsigned_tail_of_the_ledger(demo: Harness) -> None:
+    """Entries written just before a quiet spell are checkpointed by the server's timer, with no further write."""
+    settings = Settings.load(demo.directory).model_copy(
+        update={"checkpoint_interval_seconds": 1, "checkpoint_every_entries": 1_000_000}
+    )
+    with TestClient(create_app(settings)) as client:
+        ledger = client.app.state.ctx.runtime.ledger  # type: ignore[attr-defined]
+        for _ in range(20):  # an append right after a signing stays unsigned until the interval has run
+            ledger.append(AuditEvent(EventType.ADMIN_ACTION, Actor.system("test"), "quiet", Outcome.SUCCESS))
+            tail = ledger.head().size
+            if ledger.checkpoints()[-1].size < tail:
+                break
+        assert ledger.checkpoints()[-1].size < tail
+        deadline = time.monotonic() + 30
+        while ledger.checkpoints()[-1].size < tail and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ledger.checkpoints()[-1].size == tail
+    published = settings.path(settings.checkpoint_publish_dir) / "latest.checkpoint"
+    assert published.read_text().splitlines()[1] == str(tail)

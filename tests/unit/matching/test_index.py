@@ -59,6 +59,30 @@ class TestBuild:
             build_index(path, tmp_path / "x.duckdb")
         assert not (tmp_path / "x.duckdb").exists()
 
+    def test_a_rebuild_replaces_the_index_whole_or_not_at_all(
+        self, master_csv: Path, tmp_path: Path, master_data: Rows
+    ) -> None:
+        """A failed refresh keeps the current index and leaves no scratch file; a good one swaps it.
+
+        A server that has the old index open keeps answering from it until it reopens.
+        """
+        header, rows = master_data
+        target = tmp_path / "live.duckdb"
+        first = build_index(master_csv, target, memory_limit="1GB", threads=1)
+        broken = write_csv(tmp_path / "broken.csv", [h for h in header if h != "zip"],
+                           [r[:10] + r[11:] for r in rows[:3]])  # fmt: skip
+        with pytest.raises(InputFileError, match="required column zip missing"):
+            build_index(broken, target, memory_limit="1GB", threads=1)
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("live")) == ["live.duckdb"]
+        serving = MasterIndex(target)
+        assert serving.info.snapshot_id == first.snapshot_id
+        changed = write_csv(tmp_path / "changed.csv", header, [*rows[:-1], [*rows[-1][:-1], "2023"]])
+        second = build_index(changed, target, memory_limit="1GB", threads=1)
+        assert second.snapshot_id != first.snapshot_id
+        assert serving.info.snapshot_id == first.snapshot_id and serving.tins([1])  # the old file, still open
+        serving.close()
+        assert MasterIndex(target).info.snapshot_id == second.snapshot_id
+
     def test_parquet_extract_gives_the_same_index(
         self, master_csv: Path, index_path: Path, tmp_path: Path
     ) -> None:
