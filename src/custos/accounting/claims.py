@@ -6,7 +6,8 @@ process that no longer exists; start-up finds such batches and resumes them
 (:mod:`custos.accounting.recovery`).  A token names host, pid and the pid's
 start time, so a recycled pid is not mistaken for the old process.  A batch
 claimed on another host is left alone: only that host can tell whether its
-process lives.
+process lives, unless an operator declares that host retired (``custos batch
+recover --retired-host``), which says that none of its processes lives.
 """
 
 from __future__ import annotations
@@ -32,12 +33,17 @@ def process_token(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{pid}:{_start_time(pid) or '0'}"
 
 
-def claim_is_stale(token: str | None) -> bool:
-    """Whether the process that claimed a batch is gone (a claim from another host never is)."""
+def claim_is_stale(token: str | None, retired_hosts: frozenset[str] = frozenset()) -> bool:
+    """Whether the process that claimed a batch is gone.
+
+    A claim from another host is stale only when an operator has declared that host retired.
+    """
     if not token:
         return True
     host, _, rest = token.partition(":")
     pid_text, _, started = rest.partition(":")
+    if host in retired_hosts:
+        return True
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
     return _start_time(int(pid_text)) != started

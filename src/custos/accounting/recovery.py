@@ -33,40 +33,47 @@ class Recovered:
     problem: str | None = None
 
 
-def interrupted_batches(pipeline: DecisionPipeline) -> list[str]:
-    """Batches still in processing whose process is gone."""
+def interrupted_batches(pipeline: DecisionPipeline, retired_hosts: frozenset[str] = frozenset()) -> list[str]:
+    """Batches still in processing whose process is gone (or whose host was declared retired)."""
     with pipeline.runtime.database.read() as connection:
         rows = connection.execute(
             select(batch.c.batch_id, batch.c.claimed_by).where(batch.c.status == "validating")
         ).all()
-    return [row.batch_id for row in rows if claim_is_stale(row.claimed_by)]
+    return [row.batch_id for row in rows if claim_is_stale(row.claimed_by, retired_hosts)]
 
 
-def claim(pipeline: DecisionPipeline, batch_id: str) -> bool:
+def claim(pipeline: DecisionPipeline, batch_id: str, retired_hosts: frozenset[str] = frozenset()) -> bool:
     """Take over an interrupted batch; False when another process got there first."""
     mine = process_token()
     with pipeline.ledger.transaction() as tx:
         current = tx.connection.execute(
             select(batch.c.claimed_by).where(batch.c.batch_id == batch_id, batch.c.status == "validating")
         ).first()
-        if current is None or not claim_is_stale(current.claimed_by):
+        if current is None or not claim_is_stale(current.claimed_by, retired_hosts):
             return False
+        previous_host = (current.claimed_by or "").partition(":")[0]
         tx.connection.execute(update(batch).where(batch.c.batch_id == batch_id).values(claimed_by=mine))
         tx.append(
             AuditEvent(
                 EventType.ADMIN_ACTION, RECOVERY, "resume_batch", Outcome.SUCCESS,
                 object=ObjectRef("batch", batch_id),
-                details={"previous_claim": (current.claimed_by or "")[:160], "claim": mine[:160]},
+                details={"previous_claim": (current.claimed_by or "")[:160], "claim": mine[:160],
+                         "retired_host": previous_host[:160] if previous_host in retired_hosts else None},
             )
         )  # fmt: skip
     return True
 
 
-def recover(pipeline: DecisionPipeline) -> list[Recovered]:
-    """Resume every interrupted batch this process can claim, one after another."""
+def recover(pipeline: DecisionPipeline, retired_hosts: frozenset[str] = frozenset()) -> list[Recovered]:
+    """Resume every interrupted batch this process can claim, one after another.
+
+    ``retired_hosts``: hosts an operator has declared gone for good; their batches are taken
+    over too.  A batch whose file is not readable here (another host's spool) is failed with a
+    ledger entry, never guessed at, and the requester resubmits it.
+    """
     outcomes = []
-    for batch_id in interrupted_batches(pipeline):
-        if not claim(pipeline, batch_id):
+    for batch_id in interrupted_batches(pipeline, retired_hosts):
+        if not claim(pipeline, batch_id, retired_hosts):
             continue
         try:
             outcomes.append(Recovered(batch_id, pipeline.process(batch_id)))

@@ -111,11 +111,17 @@ def results(
 
 
 @app.command("recover")
-def recover_command(ctx: typer.Context) -> None:
+def recover_command(
+    ctx: typer.Context,
+    retired_host: Annotated[
+        list[str] | None,
+        typer.Option(help="A host that will not come back: its batches in processing are taken over here."),
+    ] = None,
+) -> None:
     """Resume batches whose process died mid-way (the server does this itself at start-up)."""
     state: State = ctx.obj
     with state.runtime() as runtime:
-        outcomes = recover(DecisionPipeline(runtime))
+        outcomes = recover(DecisionPipeline(runtime), frozenset(retired_host or ()))
     if not outcomes:
         Console().print("No interrupted batches.")
     for outcome in outcomes:

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from tests.served import custos_serve, free_port
 from tests.unit.accounting.harness import Harness, valid_rows
 
 from custos.accounting.tables import batch, case_record
 from custos.api.client import sign_request
+from custos.cli import main
 from custos.demo_setup import DEMO_AGREEMENT, HEAD
 from custos.intake.envelope import load_private_key
 
@@ -122,3 +123,26 @@ def test_a_killed_batch_whose_file_is_gone_is_reported_failed(demo: Harness) -> 
     assert status == "failed"
     failed = [e for e in demo.entries() if e["action"] == "fail_batch" and e["object"]["id"] == batch_id]
     assert len(failed) == 1 and failed[0]["reason_code"] == "BATCH_FAILED"
+
+
+def test_a_retired_hosts_batch_is_taken_over_only_when_an_operator_says_so(
+    demo: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch claimed on another host is left alone until that host is declared retired, then resumed."""
+    rows = valid_rows(demo, 5, "retired")
+    path = demo.write(rows)
+    accepted = demo.pipeline.accept(path, demo.sign(path))
+    with demo.runtime.database.write() as connection:  # as if accepted by a process on host "web-7"
+        connection.execute(
+            update(batch).where(batch.c.batch_id == accepted.batch_id).values(claimed_by="web-7:4242:99")
+        )
+    argv = ["--dir", str(demo.directory), "batch", "recover"]
+    assert main(argv) == 0 and "No interrupted batches." in capsys.readouterr().out
+    assert _progress(demo, accepted.batch_id) == ("validating", 0, 0)
+    assert main([*argv, "--retired-host", "web-7"]) == 0
+    assert f"Batch {accepted.batch_id} resumed: awaiting_approval" in capsys.readouterr().out
+    assert _progress(demo, accepted.batch_id) == ("awaiting_approval", 5, 5)
+    takeover = [e for e in demo.entries() if e["action"] == "resume_batch"][-1]
+    assert takeover["object"]["id"] == accepted.batch_id
+    assert takeover["details"]["previous_claim"] == "web-7:4242:99"
+    assert takeover["details"]["retired_host"] == "web-7"
