@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from custos.accounting.review import open_reviews
 from custos.accounting.safeguards import safeguards_problem
@@ -199,6 +199,7 @@ def _approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> d
                 case_record.c.batch_id == batch_id, case_record.c.internal_code == "CONFIRMED"
             )
         ).all()
+        disclosed = []
         for case in confirmed:
             seq = tx.append(
                 AuditEvent(
@@ -213,10 +214,13 @@ def _approve_and_release(ledger: Ledger, batch_id: str, approval: Approval) -> d
                              "approving_official": approval.official.id},
                 )
             ).seq  # fmt: skip
+            disclosed.append({"b_case_id": case.case_id, "b_seq": seq})
+        if disclosed:  # one executemany, pipelined on PostgreSQL, not a round trip per disclosure
             tx.connection.execute(
                 update(case_record)
-                .where(case_record.c.case_id == case.case_id)
-                .values(stage="released", disclosed_seq=seq)
+                .where(case_record.c.case_id == bindparam("b_case_id"))
+                .values(stage="released", disclosed_seq=bindparam("b_seq")),
+                disclosed,
             )
         tx.connection.execute(
             update(batch)
