@@ -84,7 +84,9 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64, description="Server processes 'custos serve' runs (uvicorn workers)."
     )
     api_max_body_bytes: int = Field(
-        default=256 * 1024 * 1024, ge=1024, description="Largest request body accepted (a batch file upload)."
+        default=1024 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted (a batch file upload, spooled to disk as it arrives).",
     )
     api_rate_per_minute: int = Field(
         default=1200, ge=1, description="Requests one key may make per minute, per server process."
