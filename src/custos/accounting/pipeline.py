@@ -570,9 +570,9 @@ class DecisionPipeline:
                 outcome = final_outcome(decision, tin, tin in blocked, hold, supplied_tin or None)
                 # The TIN's keyed hash is kept so the screen can be checked again at release (R25).
                 commitment = tin_commitment(key, tin) if tin else None
-                writes.append(self._decision(tx, state, case_id, outcome.code, checks=outcome.checks,
-                                             decision=decision, snapshot=snapshot,
-                                             tin_commitment=commitment))  # fmt: skip
+                writes.append(self._write_decision(tx, state, case_id, outcome.code, checks=outcome.checks,
+                                                   decision=decision, snapshot=snapshot,
+                                                   tin_commitment=commitment))  # fmt: skip
             self._store_decisions(tx, writes)
 
     def _decide_the_rest(self, state: _BatchState) -> None:
@@ -588,11 +588,12 @@ class DecisionPipeline:
                 for case_id in targets[start : start + CHUNK]:
                     code = state.codes[case_id]
                     final = "BLOCKED_NOT_DECIDED" if code == VALID else code
-                    writes.append(self._decision(tx, state, case_id, final, checks=checks, decision=None,
-                                                 snapshot="", tin_commitment=None))  # fmt: skip
+                    write = self._write_decision(tx, state, case_id, final, checks=checks, decision=None,
+                                                 snapshot="", tin_commitment=None)  # fmt: skip
+                    writes.append(write)
                 self._store_decisions(tx, writes)
 
-    def _decision(
+    def _write_decision(
         self,
         tx: LedgerTransaction,
         state: _BatchState,
