@@ -60,7 +60,8 @@ from custos.standardize.models import NORMALIZER_VERSION
 from custos.standardize.names import fold
 
 VALID = "VALID"  # a record that passed validation and waits for matching
-CHUNK = 500
+CHUNK = 500  # records per write transaction
+MATCH_PAGE = 10_000  # records per matching page: each page costs one scan of the index's street keys
 SMALL_BATCH = 1_000  # up to this many records, a server's shared index decides in-process
 PIPELINE = Actor.system("pipeline")
 
@@ -515,11 +516,16 @@ class DecisionPipeline:
         order: list[tuple[int, str]] = []  # (row number, the TIN the requester supplied), in page order
 
         def pages() -> Iterator[list[dict[str, str]]]:
+            page: list[RequestRow] = []
             for rows in self._chunks(state):
-                page = [r for r in rows if r.number in standing]
-                order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
-                if page:
+                page.extend(r for r in rows if r.number in standing)
+                if len(page) >= MATCH_PAGE:
+                    order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
                     yield [r.fields for r in page]
+                    page = []
+            if page:
+                order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
+                yield [r.fields for r in page]
 
         with self.runtime.database.read() as connection:
             key = screen_key(self._screen_key_path, connection)
@@ -532,9 +538,13 @@ class DecisionPipeline:
                 rows = order[position : position + len(decisions)]
                 position += len(decisions)
                 tins = matcher.index.tins([d.taxpayer_id for d in decisions if d.taxpayer_id is not None])
-                held.append((list(zip(rows, decisions, strict=True)), tins))
-                if not small:  # a large batch writes as it goes; a small one frees the shared index first
-                    self._record_decisions(state, *held.pop(), key, snapshot)
+                decided = list(zip(rows, decisions, strict=True))
+                for start in range(
+                    0, len(decided), CHUNK
+                ):  # short write transactions: other writers wait less
+                    held.append((decided[start : start + CHUNK], tins))
+                    if not small:  # a large batch writes as it goes; a small one frees the shared index first
+                        self._record_decisions(state, *held.pop(), key, snapshot)
         for decided, tins in held:
             self._record_decisions(state, decided, tins, key, snapshot)
         if position == 0:  # no decision transaction carried the snapshot id
@@ -562,7 +572,8 @@ class DecisionPipeline:
                 update(batch).where(batch.c.batch_id == state.batch_id).values(snapshot_id=snapshot)
             )
             hold = hold_in_force(tx.connection, agreement.id)
-            blocked = screened(tx.connection, key, list(tins.values()))
+            ids = {decision.taxpayer_id for _, decision in decided if decision.taxpayer_id is not None}
+            blocked = screened(tx.connection, key, [tins[i] for i in ids if i in tins])
             writes = []
             for (row_number, supplied_tin), decision in decided:
                 case_id = state.case_ids[row_number]
