@@ -23,7 +23,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from custos.accounting.screen import screen_key, screened, tin_commitment
 from custos.accounting.tables import batch, case_id_of, case_number, case_record
@@ -119,20 +119,23 @@ def _held(
                case_record.c.internal_code, batch.c.received_at, batch.c.agreement_id,
                batch.c.agreement_version)
         .join(batch, batch.c.batch_id == case_record.c.batch_id)
-        .where(batch.c.status == "awaiting_approval", case_record.c.reviewed_seq.is_(None))
+        .where(batch.c.status == "awaiting_approval", case_record.c.reviewed_seq.is_(None),
+               # the held codes (response_code's PENDING_REVIEW): a batch's decided records are not read
+               or_(case_record.c.internal_code.startswith("HOLD_", autoescape=True),
+                   case_record.c.internal_code.in_(ENGINE_HOLDS)))
         .order_by(batch.c.received_at, case_record.c.case_id)
     )  # fmt: skip
     if case_id is not None:
         query = query.where(case_record.c.case_id == case_id)
     if batch_id is not None:
         query = query.where(case_record.c.batch_id == batch_id)
+    if limit is not None:
+        query = query.limit(limit)
     items: list[QueueItem] = []
     sla_hours: dict[tuple[str, int], int] = {}  # one agreement lookup per agreement, not per record
     for row in connection.execute(query):
         if response_code(row.internal_code) != "PENDING_REVIEW":
             continue
-        if limit is not None and len(items) >= limit:
-            break
         version = (row.agreement_id, row.agreement_version)
         if version not in sla_hours:
             spec = get_agreement(connection, row.agreement_id, row.agreement_version).spec
