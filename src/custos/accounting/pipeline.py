@@ -64,6 +64,8 @@ CHUNK = 500  # records per write transaction
 MATCH_PAGE = 10_000  # records per matching page: each page costs one scan of the index's street keys
 SMALL_BATCH = 1_000  # up to this many records, a server's shared index decides in-process
 PIPELINE = Actor.system("pipeline")
+# R24: the same person at the same address for the same investigation is a duplicate.
+DEDUPE_FIELDS = ("given_name", "surname", "address_line1", "address_line2", "zip", "investigation_id")
 
 
 @dataclass
@@ -344,12 +346,11 @@ class DecisionPipeline:
         rows: list[dict[str, object]] = []
         for offset, (item, commitment) in enumerate(zip(checked, commitments, strict=True)):
             fields = item.row.fields
-            identity = ("given_name", "surname", "address_line1", "address_line2", "zip", "investigation_id")
             rows.append({
                 "batch_id": state.batch_id, "row_number": item.row.number,
                 "record_id": (fields.get("record_id") or "").strip()[:64], "payload_commitment": commitment,
                 "stage": "validated", "internal_code": item.code,
-                "dedupe_key": _key(*(fold(fields.get(name)) for name in identity)),
+                "dedupe_key": _key(*(fold(fields.get(name)) for name in DEDUPE_FIELDS)),
                 "reason_key": _key(fold(fields.get("reason"))),
                 "investigation_key": _key(fold(fields.get("investigation_id"))),
                 "recipients": ";".join(recipients(fields.get("recipients") or "")),
@@ -515,17 +516,19 @@ class DecisionPipeline:
             return
         order: list[tuple[int, str]] = []  # (row number, the TIN the requester supplied), in page order
 
+        def sent(page: list[RequestRow]) -> list[dict[str, str]]:
+            order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
+            return [r.fields for r in page]
+
         def pages() -> Iterator[list[dict[str, str]]]:
             page: list[RequestRow] = []
             for rows in self._chunks(state):
                 page.extend(r for r in rows if r.number in standing)
                 if len(page) >= MATCH_PAGE:
-                    order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
-                    yield [r.fields for r in page]
+                    yield sent(page)
                     page = []
             if page:
-                order.extend((r.number, (r.fields.get("tin") or "").strip()) for r in page)
-                yield [r.fields for r in page]
+                yield sent(page)
 
         with self.runtime.database.read() as connection:
             key = screen_key(self._screen_key_path, connection)
@@ -539,9 +542,8 @@ class DecisionPipeline:
                 position += len(decisions)
                 tins = matcher.index.tins([d.taxpayer_id for d in decisions if d.taxpayer_id is not None])
                 decided = list(zip(rows, decisions, strict=True))
-                for start in range(
-                    0, len(decided), CHUNK
-                ):  # short write transactions: other writers wait less
+                # Written CHUNK records to a transaction, as validation is: other writers wait less.
+                for start in range(0, len(decided), CHUNK):
                     held.append((decided[start : start + CHUNK], tins))
                     if not small:  # a large batch writes as it goes; a small one frees the shared index first
                         self._record_decisions(state, *held.pop(), key, snapshot)

@@ -283,6 +283,7 @@ def decline_held(runtime: Runtime, batch_id: str, reviewer: Actor, reason: str, 
                 .join(batch, batch.c.batch_id == case_record.c.batch_id)
                 .where(case_record.c.case_id.in_([case_id_of(item.case) for item in items])))}  # fmt: skip
             agreement_id = next(iter(rows.values())).agreement_id
+            # No taxpayer is confirmed, so no TIN is screened: the screen key is not needed.
             code, checks = _review_code(tx.connection, agreement_id, b"", None, "")
             reason_commitment = runtime.confidential.put(tx, "review_reason", reason.strip().encode())
             writes = []

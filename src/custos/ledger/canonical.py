@@ -4,10 +4,11 @@ Leaves hold strings, integers within +-2**53, booleans, null, lists and
 objects with snake_case ASCII keys; never floats, whose canonical form is
 where JCS implementations disagree.  Over those types RFC 8785 is exactly
 Python's sorted, compact, non-ASCII-preserving JSON, so leaves are written with the
-verifier's own encoder (:func:`custos.ledger.verifier.canonical_json`), about six
-times faster than the general ``rfc8785`` package on a batch's million entries; the
-tests hold the two equal on arbitrary leaves.  Each encoding is checked once more by
-the auditor's own parser, so custos never writes a leaf its verifier would reject.
+verifier's own encoder (:func:`custos.ledger.verifier.canonical_json`), the standard
+library's C encoder: the general ``rfc8785`` package took 5.8 s of a 32 s profile of
+10,000 records through the pipeline.  The tests hold the two equal on arbitrary leaves.
+Each encoding is checked once more by the auditor's own parser, so custos never writes
+a leaf its verifier would reject.
 """
 
 from __future__ import annotations
